@@ -1,0 +1,10 @@
+// pgcpp's reverse-mode automatic differentiation: include this one header.
+#pragma once
+
+#include "autodiff/errors.hpp"
+#include "autodiff/nn.hpp"
+#include "autodiff/ops.hpp"
+#include "autodiff/optim.hpp"
+#include "autodiff/random.hpp"
+#include "autodiff/scalar.hpp"
+#include "autodiff/var.hpp"

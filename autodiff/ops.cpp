@@ -1,0 +1,428 @@
+#include "autodiff/ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "autodiff/errors.hpp"
+
+namespace pgcpp::ad {
+
+using Eigen::Index;
+
+namespace {
+
+Var zeros_like(const Var& x) { return Var(Matrix::Zero(x.rows(), x.cols())); }
+Var constant(const Matrix& m) { return Var(m); }
+
+struct Shape {
+  Index rows, cols;
+};
+
+Shape broadcast_shape(const char* op, const Matrix& a, const Matrix& b) {
+  auto dim = [&](Index x, Index y) {
+    if (x == y || y == 1) return x;
+    if (x == 1) return y;
+    fail(op, "shapes " + shape_of(a) + " and " + shape_of(b) + " cannot be broadcast together");
+  };
+  return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
+}
+
+Matrix expand(const Matrix& m, Shape s) {
+  if (m.rows() == s.rows && m.cols() == s.cols) return m;
+  return m.replicate(s.rows / m.rows(), s.cols / m.cols());
+}
+
+// f applied elementwise to a and b broadcast to a common shape. The common cases (equal
+// shapes, a scalar on either side) avoid materializing the broadcast operand.
+template <class F>
+Matrix elementwise(const char* op, const Matrix& a, const Matrix& b, F f) {
+  const Shape s = broadcast_shape(op, a, b);
+  const bool a_full = a.rows() == s.rows && a.cols() == s.cols;
+  const bool b_full = b.rows() == s.rows && b.cols() == s.cols;
+  if (a_full && b_full) return f(a.array(), b.array()).matrix();
+  if (a_full && b.size() == 1) return f(a.array(), b(0, 0)).matrix();
+  if (b_full && a.size() == 1) return f(a(0, 0), b.array()).matrix();
+  return f(expand(a, s).array(), expand(b, s).array()).matrix();
+}
+
+// Gradient of a broadcast operand: summed back to the operand's shape.
+Var reduce_like(const Var& g, const Var& operand) { return sum_to(g, operand.rows(), operand.cols()); }
+
+Matrix mask_of(const Matrix& m, auto predicate) { return m.unaryExpr([&](Scalar v) { return Scalar(predicate(v) ? 1 : 0); }); }
+
+void check_index(const char* op, const Var& x, const std::vector<int>& index, Index cols) {
+  if (static_cast<Index>(index.size()) != x.rows())
+    fail(op, "got " + std::to_string(index.size()) + " indices for " + x.shape() + " rows");
+  for (int i : index)
+    if (i < 0 || i >= cols) fail(op, "index " + std::to_string(i) + " out of range for " + std::to_string(cols) + " columns");
+}
+
+}  // namespace
+
+// ============================ Elementwise arithmetic ============================
+
+// d(a+b) = g, g (each summed back to its operand's shape)
+Var add(const Var& a, const Var& b) {
+  Matrix y = elementwise("add", a.value(), b.value(), [](const auto& x, const auto& z) { return x + z; });
+  return make_op("add", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {in[0].requires_grad() ? reduce_like(g, in[0]) : Var(), in[1].requires_grad() ? reduce_like(g, in[1]) : Var()};
+  });
+}
+
+// d(a-b) = g, -g
+Var sub(const Var& a, const Var& b) {
+  Matrix y = elementwise("sub", a.value(), b.value(), [](const auto& x, const auto& z) { return x - z; });
+  return make_op("sub", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {in[0].requires_grad() ? reduce_like(g, in[0]) : Var(), in[1].requires_grad() ? reduce_like(-g, in[1]) : Var()};
+  });
+}
+
+// d(a*b) = g b, g a
+Var mul(const Var& a, const Var& b) {
+  Matrix y = elementwise("mul", a.value(), b.value(), [](const auto& x, const auto& z) { return x * z; });
+  return make_op("mul", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {in[0].requires_grad() ? reduce_like(g * in[1], in[0]) : Var(),
+            in[1].requires_grad() ? reduce_like(g * in[0], in[1]) : Var()};
+  });
+}
+
+// d(a/b) = g / b, -g a / b^2 = -g y / b
+Var div(const Var& a, const Var& b) {
+  Matrix y = elementwise("div", a.value(), b.value(), [](const auto& x, const auto& z) { return x / z; });
+  return make_op("div", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var& out, const Var& g) -> Grads {
+    return {in[0].requires_grad() ? reduce_like(g / in[1], in[0]) : Var(),
+            in[1].requires_grad() ? reduce_like(-(g * out) / in[1], in[1]) : Var()};
+  });
+}
+
+// d(-x) = -g
+Var neg(const Var& x) {
+  return make_op("neg", -x.value(), {x},
+                 [](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {neg(g)}; });
+}
+
+Var operator+(const Var& a, const Var& b) { return add(a, b); }
+Var operator-(const Var& a, const Var& b) { return sub(a, b); }
+Var operator*(const Var& a, const Var& b) { return mul(a, b); }
+Var operator/(const Var& a, const Var& b) { return div(a, b); }
+Var operator-(const Var& x) { return neg(x); }
+Var operator+(const Var& a, Scalar b) { return add(a, Var::scalar(b)); }
+Var operator+(Scalar a, const Var& b) { return add(Var::scalar(a), b); }
+Var operator-(const Var& a, Scalar b) { return sub(a, Var::scalar(b)); }
+Var operator-(Scalar a, const Var& b) { return sub(Var::scalar(a), b); }
+Var operator*(const Var& a, Scalar b) { return mul(a, Var::scalar(b)); }
+Var operator*(Scalar a, const Var& b) { return mul(Var::scalar(a), b); }
+Var operator/(const Var& a, Scalar b) { return mul(a, Var::scalar(Scalar(1) / b)); }
+Var operator/(Scalar a, const Var& b) { return div(Var::scalar(a), b); }
+
+// ================================ Linear algebra ================================
+
+// y = op(a) op(b).  For y = a b:  da = g b^T,  db = a^T g; the transposed cases follow by
+// transposing those rules, and every gradient is again one matmul (no transpose copies).
+Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
+  const Index m = ta ? a.cols() : a.rows(), k1 = ta ? a.rows() : a.cols();
+  const Index k2 = tb ? b.cols() : b.rows(), n = tb ? b.rows() : b.cols();
+  if (k1 != k2)
+    fail("matmul", "inner dimensions differ: " + a.shape() + (ta ? "^T" : "") + " times " + b.shape() + (tb ? "^T" : ""));
+  Matrix y(m, n);
+  if (!ta && !tb) y.noalias() = a.value() * b.value();
+  else if (ta && !tb) y.noalias() = a.value().transpose() * b.value();
+  else if (!ta && tb) y.noalias() = a.value() * b.value().transpose();
+  else y.noalias() = a.value().transpose() * b.value().transpose();
+  return make_op("matmul", std::move(y), {a, b}, [ta, tb](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    const Var &A = in[0], &B = in[1];
+    Var da, db;
+    if (A.requires_grad()) {
+      if (!ta) da = tb ? matmul(g, B) : matmul(g, B, false, true);  // g B  or  g B^T
+      else da = tb ? matmul(B, g, true, true) : matmul(B, g, false, true);  // B^T g^T  or  B g^T
+    }
+    if (B.requires_grad()) {
+      if (!tb) db = ta ? matmul(A, g) : matmul(A, g, true, false);  // A g  or  A^T g
+      else db = ta ? matmul(g, A, true, true) : matmul(g, A, true, false);  // g^T A^T  or  g^T A
+    }
+    return {da, db};
+  });
+}
+
+// d(x^T) = g^T
+Var transpose(const Var& x) {
+  return make_op("transpose", x.value().transpose(), {x},
+                 [](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {transpose(g)}; });
+}
+
+// y = x W + 1 b:  dx = g W^T,  dW = x^T g,  db = sum of g's rows
+Var affine(const Var& x, const Var& W, const Var& b) {
+  if (x.cols() != W.rows())
+    fail("affine", "input " + x.shape() + " does not match weight " + W.shape());
+  if (b.rows() != 1 || b.cols() != W.cols())
+    fail("affine", "bias " + b.shape() + " must be 1x" + std::to_string(W.cols()) + " for weight " + W.shape());
+  Matrix y(x.rows(), W.cols());
+  y.noalias() = x.value() * W.value();
+  y.rowwise() += b.value().row(0);
+  return make_op("affine", std::move(y), {x, W, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {in[0].requires_grad() ? matmul(g, in[1], false, true) : Var(),
+            in[1].requires_grad() ? matmul(in[0], g, true, false) : Var(),
+            in[2].requires_grad() ? sum(g, 0) : Var()};
+  });
+}
+
+// ==================================== Shape ====================================
+
+// y = x repeated to rows x cols;  dx = g summed back
+Var broadcast_to(const Var& x, Index rows, Index cols) {
+  if ((x.rows() != rows && x.rows() != 1) || (x.cols() != cols && x.cols() != 1))
+    fail("broadcast_to", "cannot broadcast " + x.shape() + " to " + std::to_string(rows) + "x" + std::to_string(cols));
+  if (x.rows() == rows && x.cols() == cols) return x;
+  return make_op("broadcast_to", x.value().replicate(rows / x.rows(), cols / x.cols()), {x},
+                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {reduce_like(g, in[0])}; });
+}
+
+// y = x summed down to rows x cols (each 1 or x's own);  dx = g broadcast back
+Var sum_to(const Var& x, Index rows, Index cols) {
+  if ((rows != x.rows() && rows != 1) || (cols != x.cols() && cols != 1))
+    fail("sum_to", "cannot sum " + x.shape() + " down to " + std::to_string(rows) + "x" + std::to_string(cols));
+  if (x.rows() == rows && x.cols() == cols) return x;
+  Matrix y;
+  if (rows == 1 && cols == 1) y = Matrix::Constant(1, 1, x.value().sum());
+  else if (rows == 1) y = x.value().colwise().sum();
+  else y = x.value().rowwise().sum();
+  return make_op("sum_to", std::move(y), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {broadcast_to(g, in[0].rows(), in[0].cols())};
+  });
+}
+
+// y = [x_1 x_2 ...];  dx_i = the columns of g that x_i filled
+Var concat_cols(const std::vector<Var>& parts) {
+  if (parts.empty()) fail("concat_cols", "needs at least one part");
+  Index cols = 0;
+  for (const Var& p : parts) {
+    if (p.rows() != parts[0].rows())
+      fail("concat_cols", "row counts differ: " + parts[0].shape() + " and " + p.shape());
+    cols += p.cols();
+  }
+  Matrix y(parts[0].rows(), cols);
+  Index at = 0;
+  for (const Var& p : parts) {
+    y.middleCols(at, p.cols()) = p.value();
+    at += p.cols();
+  }
+  return make_op("concat_cols", std::move(y), parts, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    Grads gs;
+    Index start = 0;
+    for (const Var& p : in) {
+      gs.push_back(p.requires_grad() ? slice_cols(g, start, p.cols()) : Var());
+      start += p.cols();
+    }
+    return gs;
+  });
+}
+
+// y = x[:, start:start+count];  dx = g padded with zeros
+Var slice_cols(const Var& x, Index start, Index count) {
+  if (start < 0 || count < 0 || start + count > x.cols())
+    fail("slice_cols", "columns [" + std::to_string(start) + ", " + std::to_string(start + count) + ") out of range for " + x.shape());
+  const Index total = x.cols();
+  return make_op("slice_cols", x.value().middleCols(start, count), {x},
+                 [start, total](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {pad_cols(g, start, total)}; });
+}
+
+// y = [0 x 0] with x starting at column start;  dx = the slice of g where x sits
+Var pad_cols(const Var& x, Index start, Index total_cols) {
+  if (start < 0 || start + x.cols() > total_cols)
+    fail("pad_cols", "cannot place " + x.shape() + " at column " + std::to_string(start) + " of " + std::to_string(total_cols));
+  Matrix y = Matrix::Zero(x.rows(), total_cols);
+  y.middleCols(start, x.cols()) = x.value();
+  const Index count = x.cols();
+  return make_op("pad_cols", std::move(y), {x},
+                 [start, count](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {slice_cols(g, start, count)}; });
+}
+
+Var stop_gradient(const Var& x) { return Var(x.value()); }
+
+// ================================== Reductions =================================
+
+Var sum(const Var& x) { return sum_to(x, 1, 1); }
+Var sum(const Var& x, int axis) {
+  if (axis != 0 && axis != 1) fail("sum", "axis must be 0 or 1, got " + std::to_string(axis));
+  return axis == 0 ? sum_to(x, 1, x.cols()) : sum_to(x, x.rows(), 1);
+}
+Var mean(const Var& x) {
+  if (x.size() == 0) fail("mean", "of an empty " + x.shape() + " matrix");
+  return sum(x) * (Scalar(1) / static_cast<Scalar>(x.size()));
+}
+Var mean(const Var& x, int axis) {
+  const Index n = axis == 0 ? x.rows() : x.cols();
+  if (n == 0) fail("mean", "over an empty axis of " + x.shape());
+  return sum(x, axis) * (Scalar(1) / static_cast<Scalar>(n));
+}
+Var dot(const Var& a, const Var& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols()) fail("dot", "shapes differ: " + a.shape() + " and " + b.shape());
+  return sum(a * b);
+}
+
+// ============================= Elementwise functions ===========================
+
+// d e^x = g e^x
+Var exp(const Var& x) {
+  return make_op("exp", x.value().array().exp().matrix(), {x},
+                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {g * out}; });
+}
+
+// d log x = g / x
+Var log(const Var& x) {
+  return make_op("log", x.value().array().log().matrix(), {x},
+                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {g / in[0]}; });
+}
+
+// d tanh x = g (1 - y^2)
+Var tanh(const Var& x) {
+  Matrix y(x.rows(), x.cols());
+  tanh_kernel(x.value().data(), y.data(), x.size());
+  return make_op("tanh", std::move(y), {x},
+                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {g * (1.0 - square(out))}; });
+}
+
+// d sigmoid x = g y (1 - y)
+Var sigmoid(const Var& x) {
+  Matrix y = (1.0 + (-x.value().array()).exp()).inverse().matrix();
+  return make_op("sigmoid", std::move(y), {x},
+                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {g * out * (1.0 - out)}; });
+}
+
+// softplus x = max(x, 0) + log1p(e^{-|x|}) (no overflow for large |x|);  d = g sigmoid(x)
+Var softplus(const Var& x) {
+  const auto a = x.value().array();
+  Matrix y = (a.max(Scalar(0)) + (-a.abs()).exp().log1p()).matrix();
+  return make_op("softplus", std::move(y), {x},
+                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {g * sigmoid(in[0])}; });
+}
+
+// d relu x = g [x > 0]
+Var relu(const Var& x) {
+  return make_op("relu", x.value().cwiseMax(Scalar(0)), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {g * constant(mask_of(in[0].value(), [](Scalar v) { return v > 0; }))};
+  });
+}
+
+// d x^2 = 2 g x
+Var square(const Var& x) {
+  return make_op("square", x.value().array().square().matrix(), {x},
+                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {2.0 * (g * in[0])}; });
+}
+
+// d sqrt x = g / (2 y)
+Var sqrt(const Var& x) {
+  return make_op("sqrt", x.value().array().sqrt().matrix(), {x},
+                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {(0.5 * g) / out}; });
+}
+
+// d x^p = g p x^(p-1)
+Var pow(const Var& x, Scalar p) {
+  return make_op("pow", x.value().array().pow(p).matrix(), {x}, [p](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {(p * g) * pow(in[0], p - 1)};
+  });
+}
+
+// d |x| = g sign(x)
+Var abs(const Var& x) {
+  return make_op("abs", x.value().cwiseAbs(), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {g * constant(in[0].value().unaryExpr([](Scalar v) { return Scalar((v > 0) - (v < 0)); }))};
+  });
+}
+
+Var minimum(const Var& a, const Var& b) {
+  const Shape s = broadcast_shape("minimum", a.value(), b.value());
+  const Var A = broadcast_to(a, s.rows, s.cols), B = broadcast_to(b, s.rows, s.cols);
+  return where((A.value().array() <= B.value().array()).cast<Scalar>().matrix(), A, B);
+}
+
+Var maximum(const Var& a, const Var& b) {
+  const Shape s = broadcast_shape("maximum", a.value(), b.value());
+  const Var A = broadcast_to(a, s.rows, s.cols), B = broadcast_to(b, s.rows, s.cols);
+  return where((A.value().array() >= B.value().array()).cast<Scalar>().matrix(), A, B);
+}
+
+// d clamp(x) = g [lo <= x <= hi]
+Var clamp(const Var& x, Scalar lo, Scalar hi) {
+  if (!(lo <= hi)) fail("clamp", "lower bound " + std::to_string(lo) + " exceeds upper bound " + std::to_string(hi));
+  return make_op("clamp", x.value().cwiseMax(lo).cwiseMin(hi), {x}, [lo, hi](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    return {g * constant(mask_of(in[0].value(), [lo, hi](Scalar v) { return lo <= v && v <= hi; }))};
+  });
+}
+
+// y = mask ? a : b;  da = mask ? g : 0,  db = mask ? 0 : g
+Var where(const Matrix& mask, const Var& a, const Var& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols() || mask.rows() != a.rows() || mask.cols() != a.cols())
+    fail("where", "mask " + shape_of(mask) + ", a " + a.shape() + " and b " + b.shape() + " must have one shape");
+  Matrix y = (mask.array() != 0).select(a.value().array(), b.value().array()).matrix();
+  auto m = std::make_shared<const Matrix>(mask);
+  return make_op("where", std::move(y), {a, b}, [m](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+    const Var z = zeros_like(g);
+    return {in[0].requires_grad() ? where(*m, g, z) : Var(), in[1].requires_grad() ? where(*m, z, g) : Var()};
+  });
+}
+
+// =============================== Per-row ops ===================================
+
+// log_softmax x = x - logsumexp(x) per row;  dx = g - softmax(x) * rowsum(g)
+Var log_softmax(const Var& x) {
+  if (x.cols() == 0) fail("log_softmax", "of a matrix with no columns " + x.shape());
+  const auto a = x.value().array();
+  const Eigen::Array<Scalar, Eigen::Dynamic, 1> m = a.rowwise().maxCoeff();
+  const auto shifted = a.colwise() - m;
+  const Eigen::Array<Scalar, Eigen::Dynamic, 1> lse = shifted.exp().rowwise().sum().log();
+  Matrix y = (shifted.colwise() - lse).matrix();
+  return make_op("log_softmax", std::move(y), {x}, [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads {
+    return {g - exp(out) * sum(g, 1)};
+  });
+}
+
+// softmax x = exp(log_softmax x);  dx = y * (g - rowsum(g * y))
+Var softmax(const Var& x) {
+  Matrix y;
+  {
+    NoGrad constant_only;  // only the value is needed here; the rule below is softmax's own
+    y = exp(log_softmax(x)).value();
+  }
+  return make_op("softmax", std::move(y), {x}, [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads {
+    return {out * (g - sum(g * out, 1))};
+  });
+}
+
+// logsumexp per row (m x 1), shifted by the row max;  dx = g * softmax(x) = g * exp(x - y)
+Var logsumexp(const Var& x) {
+  if (x.cols() == 0) fail("logsumexp", "of a matrix with no columns " + x.shape());
+  const auto a = x.value().array();
+  const Eigen::Array<Scalar, Eigen::Dynamic, 1> m = a.rowwise().maxCoeff();
+  Matrix y = (m + (a.colwise() - m).exp().rowwise().sum().log()).matrix();
+  return make_op("logsumexp", std::move(y), {x}, [](const std::vector<Var>& in, const Var& out, const Var& g) -> Grads {
+    return {g * exp(in[0] - out)};
+  });
+}
+
+// y_i = x(i, index_i);  dx = g scattered back to those entries
+Var pick(const Var& x, const std::vector<int>& index) {
+  check_index("pick", x, index, x.cols());
+  Matrix y(x.rows(), 1);
+  for (Index i = 0; i < x.rows(); ++i) y(i, 0) = x.value()(i, index[i]);
+  const Index cols = x.cols();
+  auto idx = std::make_shared<const std::vector<int>>(index);
+  return make_op("pick", std::move(y), {x}, [idx, cols](const std::vector<Var>&, const Var&, const Var& g) -> Grads {
+    return {scatter(g, *idx, cols)};
+  });
+}
+
+// Y(i, index_i) = x_i, zeros elsewhere;  dx = pick(g, index)
+Var scatter(const Var& x, const std::vector<int>& index, Index cols) {
+  if (x.cols() != 1) fail("scatter", "expects an mx1 column, got " + x.shape());
+  check_index("scatter", x, index, cols);
+  Matrix y = Matrix::Zero(x.rows(), cols);
+  for (Index i = 0; i < x.rows(); ++i) y(i, index[i]) = x.value()(i, 0);
+  auto idx = std::make_shared<const std::vector<int>>(index);
+  return make_op("scatter", std::move(y), {x}, [idx](const std::vector<Var>&, const Var&, const Var& g) -> Grads {
+    return {pick(g, *idx)};
+  });
+}
+
+}  // namespace pgcpp::ad

@@ -1,0 +1,201 @@
+// Every autodiff op against central finite differences: first derivatives (gradcheck) and
+// Hessian-vector products through the op's backward rule (gradgradcheck).
+#include <doctest/doctest.h>
+
+#include "tests/autodiff/gradcheck.hpp"
+
+using namespace pgcpp;
+using namespace pgcpp::ad;
+using test::gradcheck;
+using test::gradgradcheck;
+using test::random_matrix;
+
+namespace {
+
+// A fixed random projection sum(y * W) turns a matrix-valued op into a scalar whose gradient
+// involves every output entry.
+Var project(const Var& y) {
+  Rng rng(1000 + 31 * y.rows() + y.cols());
+  return sum(y * Var(random_matrix(y.rows(), y.cols(), rng)));
+}
+
+// Checks op (applied to inputs of the given values) to first and second order.
+void check_op(const std::function<Var(const std::vector<Var>&)>& op, const std::vector<Matrix>& values) {
+  Rng rng(7);
+  auto f = [&](const std::vector<Var>& x) { return project(op(x)); };
+  gradcheck(f, values);
+  gradgradcheck(f, values, rng);
+}
+
+Matrix rnd(Eigen::Index r, Eigen::Index c, double lo = -1.0, double hi = 1.0) {
+  static Rng rng(42);
+  return random_matrix(r, c, rng, lo, hi);
+}
+
+// Values bounded away from 0 so that kinks (relu, abs) are farther than the FD step.
+Matrix away_from_zero(Eigen::Index r, Eigen::Index c) {
+  Matrix m = rnd(r, c, 0.1, 1.0);
+  for (Eigen::Index i = 0; i < m.size(); i += 2) m(i) = -m(i);
+  return m;
+}
+
+}  // namespace
+
+#if !(defined(PGCPP_FLOAT) && PGCPP_FLOAT)  // finite differences need double precision
+
+TEST_CASE("elementwise arithmetic, same shapes, 1x1, 1xn and nx1") {
+  for (auto [r, c] : {std::pair{3, 4}, {1, 1}, {1, 5}, {5, 1}}) {
+    CAPTURE(r);
+    CAPTURE(c);
+    check_op([](auto& x) { return x[0] + x[1]; }, {rnd(r, c), rnd(r, c)});
+    check_op([](auto& x) { return x[0] - x[1]; }, {rnd(r, c), rnd(r, c)});
+    check_op([](auto& x) { return x[0] * x[1]; }, {rnd(r, c), rnd(r, c)});
+    check_op([](auto& x) { return x[0] / x[1]; }, {rnd(r, c), rnd(r, c, 0.5, 2.0)});
+    check_op([](auto& x) { return -x[0]; }, {rnd(r, c)});
+  }
+}
+
+TEST_CASE("elementwise arithmetic with broadcasting: row, column, scalar, row against column") {
+  check_op([](auto& x) { return x[0] + x[1]; }, {rnd(4, 3), rnd(1, 3)});
+  check_op([](auto& x) { return x[1] - x[0]; }, {rnd(4, 3), rnd(4, 1)});
+  check_op([](auto& x) { return x[0] * x[1]; }, {rnd(4, 3), rnd(1, 1)});
+  check_op([](auto& x) { return x[0] / x[1]; }, {rnd(4, 3), rnd(1, 3, 0.5, 2.0)});
+  check_op([](auto& x) { return x[1] / x[0]; }, {rnd(4, 1, 0.5, 2.0), rnd(1, 3)});
+  check_op([](auto& x) { return x[0] * x[1]; }, {rnd(1, 3), rnd(4, 1)});
+}
+
+TEST_CASE("arithmetic with scalars") {
+  check_op([](auto& x) { return (2.5 * x[0] + 1.0) - (x[0] / 4.0) * 3.0; }, {rnd(3, 2)});
+  check_op([](auto& x) { return 1.0 - 2.0 / x[0]; }, {rnd(3, 2, 0.5, 2.0)});
+}
+
+TEST_CASE("matmul in all four transpose combinations, transpose and affine") {
+  check_op([](auto& x) { return matmul(x[0], x[1]); }, {rnd(3, 4), rnd(4, 2)});
+  check_op([](auto& x) { return matmul(x[0], x[1], true, false); }, {rnd(4, 3), rnd(4, 2)});
+  check_op([](auto& x) { return matmul(x[0], x[1], false, true); }, {rnd(3, 4), rnd(2, 4)});
+  check_op([](auto& x) { return matmul(x[0], x[1], true, true); }, {rnd(4, 3), rnd(2, 4)});
+  check_op([](auto& x) { return matmul(x[0], x[1]); }, {rnd(1, 4), rnd(4, 1)});
+  check_op([](auto& x) { return transpose(x[0]); }, {rnd(3, 5)});
+  check_op([](auto& x) { return affine(x[0], x[1], x[2]); }, {rnd(5, 3), rnd(3, 2), rnd(1, 2)});
+  // A product with curvature in the inputs, so the Hessian-vector check is not trivial.
+  check_op([](auto& x) { return matmul(tanh(x[0]), x[0], false, true); }, {rnd(3, 4)});
+}
+
+TEST_CASE("shape ops: broadcast_to, sum_to, concat, slice, pad") {
+  check_op([](auto& x) { return broadcast_to(x[0], 4, 3); }, {rnd(1, 3)});
+  check_op([](auto& x) { return broadcast_to(x[0], 4, 3); }, {rnd(4, 1)});
+  check_op([](auto& x) { return broadcast_to(x[0], 4, 3); }, {rnd(1, 1)});
+  check_op([](auto& x) { return sum_to(square(x[0]), 1, 3); }, {rnd(4, 3)});
+  check_op([](auto& x) { return concat_cols({x[0], square(x[1]), x[0]}); }, {rnd(3, 2), rnd(3, 1)});
+  check_op([](auto& x) { return slice_cols(square(x[0]), 1, 2); }, {rnd(3, 4)});
+  check_op([](auto& x) { return pad_cols(square(x[0]), 1, 5); }, {rnd(3, 2)});
+}
+
+TEST_CASE("stop_gradient: d/dx sum(x * stop_gradient(x)) = stop_gradient(x), not 2x") {
+  const Matrix x0 = rnd(3, 2);
+  Var x(x0, true);
+  CHECK(grad(sum(x * stop_gradient(x)), {x})[0].value() == x0);
+}
+
+TEST_CASE("reductions: sum, mean (whole, per row, per column), dot") {
+  check_op([](auto& x) { return square(sum(x[0])); }, {rnd(3, 4)});
+  check_op([](auto& x) { return square(sum(x[0], 0)); }, {rnd(3, 4)});
+  check_op([](auto& x) { return square(sum(x[0], 1)); }, {rnd(3, 4)});
+  check_op([](auto& x) { return square(mean(x[0])); }, {rnd(3, 4)});
+  check_op([](auto& x) { return square(mean(x[0], 0)); }, {rnd(3, 4)});
+  check_op([](auto& x) { return square(mean(x[0], 1)); }, {rnd(3, 4)});
+  check_op([](auto& x) { return square(dot(x[0], x[1])); }, {rnd(3, 4), rnd(3, 4)});
+}
+
+TEST_CASE("elementwise functions") {
+  for (auto [r, c] : {std::pair{3, 4}, {1, 1}, {1, 4}, {4, 1}}) {
+    CAPTURE(r);
+    CAPTURE(c);
+    check_op([](auto& x) { return exp(x[0]); }, {rnd(r, c)});
+    check_op([](auto& x) { return log(x[0]); }, {rnd(r, c, 0.2, 3.0)});
+    check_op([](auto& x) { return tanh(x[0]); }, {rnd(r, c, -3.0, 3.0)});
+    check_op([](auto& x) { return sigmoid(x[0]); }, {rnd(r, c, -4.0, 4.0)});
+    check_op([](auto& x) { return softplus(x[0]); }, {rnd(r, c, -4.0, 4.0)});
+    check_op([](auto& x) { return relu(x[0]) * x[0]; }, {away_from_zero(r, c)});
+    check_op([](auto& x) { return square(x[0]); }, {rnd(r, c)});
+    check_op([](auto& x) { return sqrt(x[0]); }, {rnd(r, c, 0.2, 3.0)});
+    check_op([](auto& x) { return pow(x[0], 2.5); }, {rnd(r, c, 0.2, 3.0)});
+    check_op([](auto& x) { return pow(x[0], -1.5); }, {rnd(r, c, 0.2, 3.0)});
+    check_op([](auto& x) { return abs(x[0]) * x[0]; }, {away_from_zero(r, c)});
+  }
+}
+
+TEST_CASE("min, max, clamp and where (away from ties and bounds)") {
+  Matrix a = rnd(3, 4), b = a;
+  for (Eigen::Index i = 0; i < b.size(); ++i) b(i) += (i % 2 ? 0.3 : -0.3);  // no ties
+  check_op([](auto& x) { return minimum(x[0], x[1]) * x[0]; }, {a, b});
+  check_op([](auto& x) { return maximum(x[0], x[1]) * x[1]; }, {a, b});
+  check_op([](auto& x) { return maximum(x[0], x[1]); }, {rnd(3, 4), Matrix::Constant(1, 1, 0.05)});  // broadcast
+  Matrix c = away_from_zero(3, 4) * 2.0;                                                           // |c| in [0.2, 2]
+  check_op([](auto& x) { return clamp(x[0], -1.0, 1.0) * x[0]; }, {c});
+  Matrix mask = (rnd(3, 4).array() > 0).cast<Scalar>().matrix();
+  check_op([mask](auto& x) { return where(mask, square(x[0]), x[1] * x[0]); }, {rnd(3, 4), rnd(3, 4)});
+}
+
+TEST_CASE("per-row ops: softmax, log_softmax, logsumexp, pick, scatter") {
+  for (auto [r, c] : {std::pair{4, 3}, {1, 5}, {3, 1}, {1, 1}}) {
+    CAPTURE(r);
+    CAPTURE(c);
+    check_op([](auto& x) { return softmax(x[0]); }, {rnd(r, c, -2.0, 2.0)});
+    check_op([](auto& x) { return log_softmax(x[0]); }, {rnd(r, c, -2.0, 2.0)});
+    check_op([](auto& x) { return logsumexp(x[0]); }, {rnd(r, c, -2.0, 2.0)});
+  }
+  const std::vector<int> index{2, 0, 1, 2};
+  check_op([&](auto& x) { return pick(log_softmax(x[0]), index); }, {rnd(4, 3, -2.0, 2.0)});
+  check_op([&](auto& x) { return scatter(square(x[0]), index, 3); }, {rnd(4, 1)});
+}
+
+TEST_CASE("a node feeding several consumers accumulates all of their gradients") {
+  check_op([](auto& x) {
+    const Var h = tanh(x[0]);
+    return h * h + exp(h) - matmul(h, x[1]) * sum(h);
+  }, {rnd(3, 3), rnd(3, 1)});
+}
+
+TEST_CASE("an MLP's gradient with respect to its parameters and its input") {
+  Rng rng(3);
+  for (Activation act : {Activation::Tanh, Activation::ReLU}) {
+    Mlp net({3, 5, 4, 2}, act, rng);
+    auto params = net.parameters().list();
+    std::vector<Matrix> values{rnd(6, 3)};
+    for (const Var& p : params) values.push_back(p.value());
+    auto f = [&](const std::vector<Var>& x) {
+      // Rebuild the network's computation from the given parameter values.
+      Var h = x[0];
+      for (std::size_t l = 0; l < 3; ++l) {
+        h = affine(h, x[1 + 2 * l], x[2 + 2 * l]);
+        if (l < 2) h = activate(h, act);
+      }
+      return project(h);
+    };
+    gradcheck(f, values);
+  }
+}
+
+#endif
+
+TEST_CASE("the double tanh kernel is within a few ulps of std::tanh") {
+  std::vector<Scalar> x;
+  for (int i = -20000; i <= 20000; ++i) x.push_back(static_cast<Scalar>(i * 1e-3));
+  for (int i = 1; i < 1000; ++i) x.push_back(static_cast<Scalar>(i * 1e-9));
+  x.push_back(Scalar(800));
+  x.push_back(Scalar(-800));
+  std::vector<Scalar> y(x.size());
+  tanh_kernel(x.data(), y.data(), static_cast<Eigen::Index>(x.size()));
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const Scalar ref = std::tanh(x[i]);
+    if (ref == 0) {
+      CHECK(y[i] == 0);
+      continue;
+    }
+    const Scalar ulp = std::nextafter(std::abs(ref), std::numeric_limits<Scalar>::infinity()) - std::abs(ref);
+    worst = std::max(worst, static_cast<double>(std::abs(y[i] - ref) / ulp));
+  }
+  CHECK(worst <= 4.0);  // the reference itself may be off by up to 1 ulp
+}
