@@ -1,0 +1,243 @@
+#include "chapter3/common/policy.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+namespace pgcpp {
+
+using namespace ad;
+
+namespace {
+
+const Scalar kLog2Pi = static_cast<Scalar>(std::log(2.0 * std::numbers::pi));
+
+std::vector<int> action_indices(const Matrix& actions, Eigen::Index rows, Eigen::Index num_actions) {
+  if (actions.rows() != rows || actions.cols() != 1)
+    throw std::invalid_argument("categorical policy: expected " + std::to_string(rows) + "x1 actions, got " +
+                                shape_of(actions));
+  std::vector<int> index(static_cast<std::size_t>(rows));
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const Scalar a = actions(i, 0);
+    if (!(a >= 0 && a < static_cast<Scalar>(num_actions)) || a != std::floor(a))
+      throw std::invalid_argument("categorical policy: action " + std::to_string(a) + " is not an index in [0, " +
+                                  std::to_string(num_actions) + ")");
+    index[static_cast<std::size_t>(i)] = static_cast<int>(a);
+  }
+  return index;
+}
+
+void check_actions(const char* who, const Matrix& actions, Eigen::Index rows, int m) {
+  if (actions.rows() != rows || actions.cols() != m)
+    throw std::invalid_argument(std::string(who) + ": expected " + std::to_string(rows) + "x" + std::to_string(m) +
+                                " actions, got " + shape_of(actions));
+}
+
+// Gauss-Hermite rule for E[h(z)], z ~ N(0, 1): nodes and weights (summing to 1), by the
+// Golub-Welsch eigenvalue method on the Jacobi matrix of the probabilists' Hermite polynomials.
+struct Quadrature {
+  Eigen::VectorXd z, w;
+};
+const Quadrature& gauss_hermite() {
+  static const Quadrature q = [] {
+    const int n = 20;
+    Eigen::MatrixXd J = Eigen::MatrixXd::Zero(n, n);
+    for (int k = 1; k < n; ++k) J(k, k - 1) = J(k - 1, k) = std::sqrt(static_cast<double>(k));
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(J);
+    return Quadrature{eig.eigenvalues(), eig.eigenvectors().row(0).transpose().array().square().matrix()};
+  }();
+  return q;
+}
+
+// log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u)), exact and finite for any u.
+Var log_one_minus_tanh_sq(const Var& u) {
+  return 2.0 * ((static_cast<Scalar>(std::numbers::ln2) - u) - softplus(-2.0 * u));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ Policy
+
+Matrix Policy::params_of(const Matrix& obs) const {
+  NoGrad off;
+  return dist_params(Var(obs)).value();
+}
+
+Eigen::VectorXd Policy::act(const Eigen::VectorXd& obs, Rng& rng) const {
+  const Matrix params = params_of(obs.cast<Scalar>().transpose());
+  return sample(params, rng).row(0).transpose().cast<double>();
+}
+
+Eigen::VectorXd Policy::act_mode(const Eigen::VectorXd& obs) const {
+  return mode(params_of(obs.cast<Scalar>().transpose())).row(0).transpose().cast<double>();
+}
+
+// ------------------------------------------------------------------ Categorical (3.16)
+
+CategoricalPolicy::CategoricalPolicy(Mlp logits_net) : net_(std::move(logits_net)) {}
+
+std::unique_ptr<CategoricalPolicy> CategoricalPolicy::make(int obs_dim, const std::vector<int>& hidden, int num_actions,
+                                                           Activation act, Rng& rng) {
+  std::vector<int> sizes{obs_dim};
+  sizes.insert(sizes.end(), hidden.begin(), hidden.end());
+  sizes.push_back(num_actions);
+  return std::make_unique<CategoricalPolicy>(Mlp(sizes, act, rng));
+}
+
+// log pi(a|s) = f(s, a) - log sum_a' exp f(s, a')                                        (3.16)
+Var CategoricalPolicy::log_prob(const Var& logits, const Matrix& actions) const {
+  return pick(log_softmax(logits), action_indices(actions, logits.rows(), logits.cols()));
+}
+
+// H = -sum_a pi(a|s) log pi(a|s)
+Var CategoricalPolicy::entropy(const Var& logits) const {
+  const Var logp = log_softmax(logits);
+  return -sum(exp(logp) * logp, 1);
+}
+
+// KL(old || new) = sum_a pi_old(a|s) (log pi_old(a|s) - log pi(a|s))
+Var CategoricalPolicy::kl(const Matrix& old_logits, const Var& logits) const {
+  const Var old_logp = log_softmax(Var(old_logits));
+  return sum(exp(old_logp) * (old_logp - log_softmax(logits)), 1);
+}
+
+Matrix CategoricalPolicy::sample(const Matrix& logits, Rng& rng) const {
+  Matrix a(logits.rows(), 1);
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    const Eigen::RowVectorXd p = (logits.row(i).array() - logits.row(i).maxCoeff()).exp().cast<double>().matrix();
+    a(i, 0) = static_cast<Scalar>(rng.categorical(p));
+  }
+  return a;
+}
+
+Matrix CategoricalPolicy::mode(const Matrix& logits) const {
+  Matrix a(logits.rows(), 1);
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    Eigen::Index best;
+    logits.row(i).maxCoeff(&best);
+    a(i, 0) = static_cast<Scalar>(best);
+  }
+  return a;
+}
+
+// ------------------------------------------------------------------ Gaussian (3.17)
+
+GaussianPolicy::GaussianPolicy(Mlp net, int act_dim, LogStd kind, Scalar log_std_init, Scalar log_std_min,
+                               Scalar log_std_max)
+    : net_(std::move(net)), m_(act_dim), kind_(kind), log_std_min_(log_std_min), log_std_max_(log_std_max) {
+  const int out = net_.sizes().back();
+  const int expected = kind == LogStd::StateIndependent ? m_ : 2 * m_;
+  if (out != expected)
+    throw std::invalid_argument("Gaussian policy: network outputs " + std::to_string(out) + " columns, expected " +
+                                std::to_string(expected) + " for action dimension " + std::to_string(m_));
+  if (kind == LogStd::StateIndependent) log_std_param_ = Var(Matrix::Constant(1, m_, log_std_init), true);
+}
+
+Var GaussianPolicy::dist_params(const Var& obs) const {
+  const Var out = net_(obs);
+  if (kind_ == LogStd::StateIndependent) return concat_cols({out, broadcast_to(log_std_param_, out.rows(), m_)});
+  return concat_cols({slice_cols(out, 0, m_), clamp(slice_cols(out, m_, m_), log_std_min_, log_std_max_)});
+}
+
+// log N(a; mu, sigma) = -1/2 sum_j ((a_j - mu_j)/sigma_j)^2 - sum_j log sigma_j - m/2 log 2 pi
+Var GaussianPolicy::log_prob(const Var& params, const Matrix& actions) const {
+  check_actions("Gaussian policy", actions, params.rows(), m_);
+  const Var z = (Var(actions) - mu(params)) / exp(log_std(params));
+  return -0.5 * sum(square(z), 1) - sum(log_std(params), 1) - 0.5 * m_ * kLog2Pi;
+}
+
+// H = sum_j log sigma_j + m/2 (1 + log 2 pi)
+Var GaussianPolicy::entropy(const Var& params) const {
+  return sum(log_std(params), 1) + 0.5 * m_ * (1 + kLog2Pi);
+}
+
+// KL(N_old || N) = sum_j [log sigma_j - log sigma_old,j + (sigma_old,j^2 + (mu_old,j - mu_j)^2) / (2 sigma_j^2) - 1/2]
+Var GaussianPolicy::kl(const Matrix& old_params, const Var& params) const {
+  const Var old(old_params);
+  const Var ls = log_std(params), old_ls = log_std(old);
+  const Var num = exp(2.0 * old_ls) + square(mu(old) - mu(params));
+  return sum(ls - old_ls + num / (2.0 * exp(2.0 * ls)) - 0.5, 1);
+}
+
+Matrix GaussianPolicy::sample(const Matrix& params, Rng& rng) const {
+  Matrix a(params.rows(), m_);
+  for (Eigen::Index i = 0; i < params.rows(); ++i)
+    for (int j = 0; j < m_; ++j) a(i, j) = params(i, j) + std::exp(params(i, m_ + j)) * static_cast<Scalar>(rng.normal());
+  return a;
+}
+
+Matrix GaussianPolicy::mode(const Matrix& params) const { return params.leftCols(m_); }
+
+ParameterSet GaussianPolicy::parameters() const {
+  ParameterSet p = net_.parameters();
+  if (kind_ == LogStd::StateIndependent) p.add(log_std_param_);
+  return p;
+}
+
+std::string GaussianPolicy::describe() const {
+  return std::string("gaussian ") + (kind_ == LogStd::StateIndependent ? "state-independent-log-std " : "state-dependent-log-std ") +
+         net_.describe();
+}
+
+// ------------------------------------------------------------------ Squashed Gaussian
+
+SquashedGaussianPolicy::SquashedGaussianPolicy(Mlp net, Eigen::VectorXd low, Eigen::VectorXd high, Scalar log_std_min,
+                                               Scalar log_std_max)
+    : GaussianPolicy(std::move(net), static_cast<int>(low.size()), LogStd::StateDependent, 0, log_std_min, log_std_max) {
+  if (low.size() != high.size() || !((high - low).array() > 0).all())
+    throw std::invalid_argument("squashed Gaussian policy: need low < high in every action dimension");
+  scale_ = (0.5 * (high - low)).cast<Scalar>().transpose();
+  shift_ = (0.5 * (high + low)).cast<Scalar>().transpose();
+}
+
+Var SquashedGaussianPolicy::squash_log_det(const Var& u) const {
+  const Var log_scale(Matrix(scale_.array().log().matrix()));
+  return sum(log_one_minus_tanh_sq(u) + log_scale, 1);
+}
+
+// log pi(a|s) = log N(u; mu, sigma) - sum_j log(scale_j (1 - tanh^2 u_j)),  u = atanh((a - shift)/scale)
+Var SquashedGaussianPolicy::log_prob(const Var& params, const Matrix& actions) const {
+  check_actions("squashed Gaussian policy", actions, params.rows(), m_);
+  const Scalar edge = 1 - Scalar(1e-6);
+  Matrix y = ((actions.rowwise() - shift_).array().rowwise() / scale_.array()).matrix();
+  y = y.cwiseMax(-edge).cwiseMin(edge);
+  const Matrix u = (0.5 * ((1 + y.array()) / (1 - y.array())).log()).matrix();
+  return GaussianPolicy::log_prob(params, u) - squash_log_det(Var(u));
+}
+
+Var SquashedGaussianPolicy::entropy(const Var& params) const {
+  const Quadrature& q = gauss_hermite();
+  const Var mu_ = mu(params), sigma = exp(log_std(params));
+  Var expected_log_det = Var(Matrix::Zero(params.rows(), m_));
+  for (Eigen::Index k = 0; k < q.z.size(); ++k) {
+    const Var u = mu_ + static_cast<Scalar>(q.z(k)) * sigma;
+    expected_log_det = expected_log_det + static_cast<Scalar>(q.w(k)) * log_one_minus_tanh_sq(u);
+  }
+  const Var log_scale(Matrix(scale_.array().log().matrix()));
+  return GaussianPolicy::entropy(params) + sum(expected_log_det + log_scale, 1);
+}
+
+Matrix SquashedGaussianPolicy::sample(const Matrix& params, Rng& rng) const {
+  const Matrix u = GaussianPolicy::sample(params, rng);
+  return ((u.array().tanh().rowwise() * scale_.array()).rowwise() + shift_.array()).matrix();
+}
+
+Matrix SquashedGaussianPolicy::mode(const Matrix& params) const {
+  // The squashed mean (the usual deterministic SAC action).
+  return ((params.leftCols(m_).array().tanh().rowwise() * scale_.array()).rowwise() + shift_.array()).matrix();
+}
+
+std::string SquashedGaussianPolicy::describe() const { return "squashed-gaussian " + net_.describe(); }
+
+SquashedGaussianPolicy::Sample SquashedGaussianPolicy::rsample(const Var& params, const Matrix& eps) const {
+  check_actions("squashed Gaussian rsample (eps)", eps, params.rows(), m_);
+  const Var ls = log_std(params);
+  const Var u = mu(params) + exp(ls) * Var(eps);
+  const Var action = tanh(u) * Var(Matrix(scale_)) + Var(Matrix(shift_));
+  // log N(u; mu, sigma) with (u - mu)/sigma = eps exactly
+  const Var log_normal = -0.5 * sum(Var(eps.array().square().matrix()), 1) - sum(ls, 1) - 0.5 * m_ * kLog2Pi;
+  return {action, log_normal - squash_log_det(u)};
+}
+
+}  // namespace pgcpp

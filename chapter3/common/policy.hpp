@@ -1,0 +1,135 @@
+// Policy models of Section 3.2.1.1, shared by every later section.
+//
+//   CategoricalPolicy       softmax over MLP logits f_theta(s, a)                         (3.16)
+//   GaussianPolicy          N(mu_theta(s), diag sigma^2), log-std state-independent
+//                           (a parameter) or state-dependent (a second output head)        (3.17)
+//   SquashedGaussianPolicy  a = shift + scale * tanh(u), u ~ N(mu_theta(s), diag sigma^2):
+//                           the Gaussian squashed into the action box (SAC, Section 3.4.8)
+//
+// A policy maps a batch of observations (N x obs_dim, one per row) to distribution parameters
+// (`params`: logits N x |A|, or [mu, log sigma] N x 2m); every other quantity is a function of
+// those parameters, so old and new policies can be compared (KL for NPG/TRPO/PPO) by holding
+// the old parameters constant. Actions are N x act_dim; a discrete action is its index, stored
+// as a Scalar in column 0.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "autodiff/autodiff.hpp"
+
+namespace pgcpp {
+
+using ad::Var;
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  virtual Var dist_params(const Var& obs) const = 0;
+  // log pi(a|s), N x 1, differentiable in params.
+  virtual Var log_prob(const Var& params, const Matrix& actions) const = 0;
+  // Entropy H[pi(.|s)], N x 1.
+  virtual Var entropy(const Var& params) const = 0;
+  // KL(pi_old(.|s) || pi(.|s)), N x 1; old_params are treated as constants.
+  virtual Var kl(const Matrix& old_params, const Var& params) const = 0;
+  virtual Matrix sample(const Matrix& params, Rng& rng) const = 0;
+  virtual Matrix mode(const Matrix& params) const = 0;  // the most likely action (evaluation)
+
+  virtual ad::ParameterSet parameters() const = 0;
+  virtual std::string describe() const = 0;  // architecture, e.g. "categorical 4-128-128-2 tanh"
+  virtual int act_dim() const = 0;           // columns of an action matrix
+
+  // Conveniences over the above.
+  Var log_prob(const Matrix& obs, const Matrix& actions) const { return log_prob(dist_params(Var(obs)), actions); }
+  Matrix params_of(const Matrix& obs) const;                              // without recording
+  Eigen::VectorXd act(const Eigen::VectorXd& obs, Rng& rng) const;     // one sampled action
+  Eigen::VectorXd act_mode(const Eigen::VectorXd& obs) const;          // one greedy action
+};
+
+class CategoricalPolicy final : public Policy {
+ public:
+  CategoricalPolicy(ad::Mlp logits_net);
+  // obs_dim -> hidden... -> num_actions
+  static std::unique_ptr<CategoricalPolicy> make(int obs_dim, const std::vector<int>& hidden, int num_actions,
+                                                 ad::Activation act, Rng& rng);
+
+  Var dist_params(const Var& obs) const override { return net_(obs); }
+  Var log_prob(const Var& params, const Matrix& actions) const override;
+  Var entropy(const Var& params) const override;
+  Var kl(const Matrix& old_params, const Var& params) const override;
+  Matrix sample(const Matrix& params, Rng& rng) const override;
+  Matrix mode(const Matrix& params) const override;
+  ad::ParameterSet parameters() const override { return net_.parameters(); }
+  std::string describe() const override { return "categorical " + net_.describe(); }
+  int act_dim() const override { return 1; }
+  using Policy::log_prob;
+
+ private:
+  ad::Mlp net_;
+};
+
+// Log-densities and samplers of a diagonal Gaussian from params = [mu, log sigma].
+class GaussianPolicy : public Policy {
+ public:
+  enum class LogStd { StateIndependent, StateDependent };
+  // StateIndependent: net outputs mu (m columns), log sigma is a 1 x m parameter starting at
+  // log_std_init. StateDependent: net outputs 2m columns [mu, log sigma], log sigma clamped
+  // to [log_std_min, log_std_max] (the clamp passes no gradient outside, as in the book's SAC).
+  GaussianPolicy(ad::Mlp net, int act_dim, LogStd kind, Scalar log_std_init = 0, Scalar log_std_min = -20,
+                 Scalar log_std_max = 2);
+
+  Var dist_params(const Var& obs) const override;
+  Var log_prob(const Var& params, const Matrix& actions) const override;
+  Var entropy(const Var& params) const override;
+  Var kl(const Matrix& old_params, const Var& params) const override;
+  Matrix sample(const Matrix& params, Rng& rng) const override;
+  Matrix mode(const Matrix& params) const override;
+  ad::ParameterSet parameters() const override;
+  std::string describe() const override;
+  int act_dim() const override { return m_; }
+  using Policy::log_prob;
+
+  Var mu(const Var& params) const { return ad::slice_cols(params, 0, m_); }
+  Var log_std(const Var& params) const { return ad::slice_cols(params, m_, m_); }
+
+ protected:
+  ad::Mlp net_;
+  int m_;
+  LogStd kind_;
+  Var log_std_param_;  // StateIndependent only
+  Scalar log_std_min_, log_std_max_;
+};
+
+class SquashedGaussianPolicy final : public GaussianPolicy {
+ public:
+  SquashedGaussianPolicy(ad::Mlp net, Eigen::VectorXd action_low, Eigen::VectorXd action_high,
+                         Scalar log_std_min = -20, Scalar log_std_max = 2);
+
+  // log pi(a|s) = log N(u; mu, sigma) - sum_j log(scale_j (1 - tanh^2 u_j)), u = atanh of the
+  // rescaled action. Actions at the box's edges are pulled inside by 1e-6 (atanh is infinite
+  // there). For sampled actions use rsample, which keeps u and needs no atanh.
+  Var log_prob(const Var& params, const Matrix& actions) const override;
+  // H = H[N(mu, sigma)] + E_u[sum_j log(scale_j (1 - tanh^2 u_j))], the expectation by
+  // 20-point Gauss-Hermite quadrature per dimension (deterministic and differentiable).
+  Var entropy(const Var& params) const override;
+  // KL is invariant under the invertible squashing: the KL of the Gaussians over u.
+  Var kl(const Matrix& old_params, const Var& params) const override { return GaussianPolicy::kl(old_params, params); }
+  Matrix sample(const Matrix& params, Rng& rng) const override;
+  Matrix mode(const Matrix& params) const override;
+  std::string describe() const override;
+  using Policy::log_prob;
+
+  // Reparameterized sample a = shift + scale tanh(mu + sigma eps) with its log-density, both
+  // differentiable in params (SAC's actor loss). eps: N x m standard normal draws.
+  struct Sample {
+    Var action, log_prob;
+  };
+  Sample rsample(const Var& params, const Matrix& eps) const;
+
+ private:
+  Var squash_log_det(const Var& u) const;  // sum_j log(scale_j (1 - tanh^2 u_j)), N x 1
+  RowVector scale_, shift_;
+};
+
+}  // namespace pgcpp

@@ -1,0 +1,488 @@
+// The run outputs every RL demo shares (chapter3/common/run.hpp, policy_file.hpp): metrics.csv
+// as training goes, summary.json, the figures, policy.bin, the command line, and determinism.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chapter3/common/run.hpp"
+#include "envs/env.hpp"
+#include "tests/plot/xml_check.hpp"
+
+using namespace pgcpp;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  REQUIRE_MESSAGE(f, "cannot read " << p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void write(const fs::path& p, const std::string& bytes) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A fresh folder per test under the temporary directory, removed at exit unless
+// PGCPP_KEEP_TEST_OUTPUT is set (to look at the files).
+const fs::path scratch_root = fs::temp_directory_path() / ("pgcpp_test_run_outputs_" + std::to_string(::getpid()));
+struct RemoveScratch {
+  ~RemoveScratch() {
+    std::error_code ec;
+    if (!std::getenv("PGCPP_KEEP_TEST_OUTPUT")) fs::remove_all(scratch_root, ec);
+  }
+} remove_scratch;
+
+fs::path scratch(const std::string& name) {
+  fs::path p = scratch_root / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+// ---- Minimal CSV and JSON checks ----
+
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> cells;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+    cells.push_back(line.substr(start, comma - start));
+  cells.push_back(line.substr(start));
+  return cells;
+}
+
+// Every line complete (ends in '\n') and as wide as the header.
+Csv parse_csv(const std::string& text) {
+  REQUIRE_MESSAGE((!text.empty() && text.back() == '\n'), "the last line of metrics.csv is incomplete");
+  Csv csv;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  csv.header = split(line);
+  while (std::getline(in, line)) {
+    csv.rows.push_back(split(line));
+    REQUIRE(csv.rows.back().size() == csv.header.size());
+  }
+  return csv;
+}
+
+bool is_number(const std::string& s) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+// A JSON value parser that keeps, for the top-level object, each key's raw value text.
+class Json {
+ public:
+  explicit Json(const std::string& s) : s_(s) {}
+  std::map<std::string, std::string> object() {
+    std::map<std::string, std::string> out;
+    ws();
+    expect('{');
+    ws();
+    if (peek() == '}') { ++i_; return out; }
+    while (true) {
+      ws();
+      const std::string key = string();
+      ws();
+      expect(':');
+      ws();
+      const std::size_t start = i_;
+      value();
+      out[key] = s_.substr(start, i_ - start);
+      ws();
+      if (peek() == ',') { ++i_; continue; }
+      expect('}');
+      return out;
+    }
+  }
+  void value() {
+    ws();
+    const char c = peek();
+    if (c == '{') { object(); return; }
+    if (c == '[') {
+      ++i_;
+      ws();
+      if (peek() == ']') { ++i_; return; }
+      while (true) {
+        value();
+        ws();
+        if (peek() == ',') { ++i_; continue; }
+        expect(']');
+        return;
+      }
+    }
+    if (c == '"') { string(); return; }
+    for (const char* lit : {"true", "false", "null"})
+      if (s_.compare(i_, std::strlen(lit), lit) == 0) { i_ += std::strlen(lit); return; }
+    const std::size_t start = i_;
+    while (i_ < s_.size() && std::strchr("+-0123456789.eE", s_[i_])) ++i_;
+    if (!is_number(s_.substr(start, i_ - start))) throw std::runtime_error("bad JSON value at " + std::to_string(start));
+  }
+  void end() {
+    ws();
+    if (i_ != s_.size()) throw std::runtime_error("trailing text after the JSON value");
+  }
+
+ private:
+  char peek() const {
+    if (i_ >= s_.size()) throw std::runtime_error("unexpected end of JSON");
+    return s_[i_];
+  }
+  void expect(char c) {
+    if (peek() != c) throw std::runtime_error(std::string("expected '") + c + "' at " + std::to_string(i_));
+    ++i_;
+  }
+  void ws() { while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_; }
+  std::string string() {
+    expect('"');
+    std::string out;
+    while (peek() != '"') {
+      if (s_[i_] == '\\') ++i_;
+      out += s_[i_++];
+    }
+    ++i_;
+    return out;
+  }
+  const std::string& s_;
+  std::size_t i_ = 0;
+};
+
+std::map<std::string, std::string> parse_json_file(const fs::path& p) {
+  const std::string text = read(p);
+  Json j(text);
+  auto obj = j.object();
+  j.end();
+  return obj;
+}
+
+// ---- A tiny fake algorithm: uniformly random actions, a made-up loss per "iteration" ----
+
+ExperimentSpec fake_spec() {
+  return {.figure = "Test figure",
+          .loss_columns = {"policy_loss", "value_loss"},
+          .budget = {.episodes = 12},
+          .hyperparameters = {{"lr", 2.5e-3}, {"batch", 4}, {"network", "none \"quoted\""}, {"clip", true}}};
+}
+
+// Random actions for `episodes` episodes; losses set after every 4th episode; throws after
+// `throw_after` episodes when > 0.
+TrainFn fake_train(const std::string& env_name, int episodes, int throw_after = 0) {
+  return [=](std::uint64_t seed, RunLog& log) {
+    Rng rng(seed);
+    std::unique_ptr<Env> env = make_env(env_name);
+    long steps = 0;
+    for (int k = 1; k <= episodes; ++k) {
+      env->reset(rng);
+      double ret = 0;
+      int length = 0;
+      for (bool over = false; !over; ++length) {
+        Eigen::VectorXd a(1);
+        a[0] = env->discrete() ? static_cast<double>(rng.uniform_int(2)) : rng.uniform(-2, 2);
+        StepResult r = env->step(a);
+        ret += r.reward;
+        over = r.terminated || r.truncated;
+      }
+      steps += length;
+      log.episode(steps, ret, length);
+      if (k % 4 == 0) {
+        log.set_loss("policy_loss", rng.normal());
+        log.set_loss("value_loss", 1.0 / (k - 1));
+      }
+      log.progress(k, steps);
+      if (throw_after > 0 && k >= throw_after) throw std::runtime_error("interrupted on purpose");
+    }
+    ad::Var theta(Matrix::Constant(3, 2, 0.25));
+    const bool discrete = env->discrete();
+    return TrainResult{ad::ParameterSet({theta}), "fake 3x2",
+                       [discrete](const Eigen::VectorXd& s) {
+                         return Eigen::VectorXd::Constant(1, discrete ? (s[2] + s[3] > 0 ? 1.0 : 0.0) : -s[2]);
+                       }};
+  };
+}
+
+RunOptions fake_options(const fs::path& out, int seeds = 1, std::uint64_t seed = 3) {
+  return {.algorithm = "fake", .env = "cartpole", .out = out.string(), .seed = seed, .seeds = seeds, .quiet = true};
+}
+
+int run_example(const std::string& args) {
+  const std::string cmd = std::string(RUN_OUTPUTS_EXAMPLE) + " " + args + " >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("a run writes metrics.csv, summary.json, curve, rollouts and policy.bin that parse") {
+  const fs::path out = scratch("single");
+  REQUIRE(run_experiment(fake_options(out), fake_spec(), fake_train("cartpole", 12)) == 0);
+
+  const Csv csv = parse_csv(read(out / "metrics.csv"));
+  CHECK(csv.header == std::vector<std::string>{"env_steps", "episode", "return", "length", "policy_loss", "value_loss"});
+  REQUIRE(csv.rows.size() == 12);
+  long previous_steps = 0;
+  for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+    const auto& r = csv.rows[i];
+    CHECK(r[1] == std::to_string(i + 1));
+    CHECK(std::stol(r[0]) == previous_steps + std::stol(r[3]));  // env_steps accumulates lengths
+    previous_steps = std::stol(r[0]);
+    CHECK(r[2] == r[3]);  // CartPole: +1 per step
+    // Losses are empty before the first update (after episode 4's row), then hold the latest.
+    if (i < 4) CHECK((r[4].empty() && r[5].empty()));
+    else CHECK((is_number(r[4]) && is_number(r[5])));
+  }
+  CHECK(csv.rows[4][5] == "0.3333333333333333");    // 1/3, set after episode 4: shortest round-trip text
+  CHECK(csv.rows[7][5] == "0.3333333333333333");    // still the latest at episode 8
+  CHECK(csv.rows[11][5] == "0.14285714285714285");  // 1/7, set after episode 8
+
+  const auto summary = parse_json_file(out / "summary.json");
+  for (const char* key : {"algorithm", "env", "seed", "env_steps", "episodes", "wall_seconds", "final_return",
+                          "eval_return_mean", "eval_return_std", "hyperparameters", "architecture", "parameter_count"})
+    CHECK_MESSAGE(summary.count(key), "summary.json lacks " << key);
+  CHECK(summary.at("algorithm") == "\"fake\"");
+  CHECK(summary.at("env") == "\"CartPole-v1\"");
+  CHECK(summary.at("seed") == "3");
+  CHECK(summary.at("episodes") == "12");
+  CHECK(summary.at("env_steps") == std::to_string(previous_steps));
+  CHECK(summary.at("parameter_count") == "6");
+  double last_sum = 0;  // final_return: mean of the last 20 (here all 12) training episodes
+  for (const auto& r : csv.rows) last_sum += std::stod(r[2]);
+  CHECK(std::stod(summary.at("final_return")) == doctest::Approx(last_sum / 12).epsilon(1e-12));
+  const std::string hp = summary.at("hyperparameters");
+  CHECK(hp.find("\"lr\": 0.0025") != std::string::npos);
+  CHECK(hp.find("\"batch\": 4") != std::string::npos);
+  CHECK(hp.find("\"network\": \"none \\\"quoted\\\"\"") != std::string::npos);
+  CHECK(hp.find("\"clip\": true") != std::string::npos);
+
+  for (const char* svg : {"curve.svg", "rollout.svg", "rollout_anim.svg"}) {
+    const std::string doc = read(out / svg);
+    CHECK_MESSAGE(plot::test::xml_problem(doc) == "", svg);
+    CHECK(doc.find("<svg") != std::string::npos);
+  }
+  CHECK(read(out / "curve.svg").find("Test figure, CartPole-v1") != std::string::npos);
+
+  const PolicyFile policy = load_policy_file((out / "policy.bin").string());
+  CHECK(policy.architecture == "fake 3x2");
+  CHECK(policy.env == "CartPole-v1");
+  CHECK(policy.theta.size() == 6);
+  CHECK(policy.theta.cwiseEqual(Scalar(0.25)).all());
+}
+
+TEST_CASE("evaluate uses the mode action, separate env seeds, and records the first episode") {
+  // Always push right: CartPole falls over in a few steps, the same way for the same seed.
+  const ActFn right = [](const Eigen::VectorXd&) { return Eigen::VectorXd::Constant(1, 1.0); };
+  const Evaluation a = evaluate("CartPole-v1", right, 5, 100);
+  const Evaluation b = evaluate("cartpole", right, 5, 100);
+  REQUIRE(a.returns.size() == 5);
+  CHECK(a.returns == b.returns);
+  CHECK(a.states.size() == static_cast<std::size_t>(a.lengths[0]) + 1);
+  CHECK(a.actions.size() == static_cast<std::size_t>(a.lengths[0]));
+  CHECK(a.returns[0] == a.lengths[0]);
+  CHECK(a.mean() >= 5);
+  CHECK(evaluation_seed(1) != evaluation_seed(2));
+  CHECK(evaluation_seed(2) - evaluation_seed(1) >= 20);  // seeds' evaluation episodes never overlap
+
+  // Pendulum ends only by the time limit: 200 steps.
+  const ActFn zero = [](const Eigen::VectorXd&) { return Eigen::VectorXd::Zero(1); };
+  const Evaluation p = evaluate("pendulum", zero, 2, 7);
+  CHECK(p.lengths == std::vector<int>{200, 200});
+  CHECK(p.returns[0] < 0);
+  CHECK_THROWS_AS(evaluate("pendulum", zero, 0, 7), std::invalid_argument);
+}
+
+TEST_CASE("an interrupted run leaves a valid metrics.csv with every finished episode") {
+  const fs::path out = scratch("interrupted");
+  CHECK(run_experiment(fake_options(out), fake_spec(), fake_train("cartpole", 12, 7)) == 1);
+  const Csv csv = parse_csv(read(out / "metrics.csv"));
+  CHECK(csv.header.size() == 6);
+  CHECK(csv.rows.size() == 7);
+  CHECK(!fs::exists(out / "summary.json"));  // a summary means a completed run
+  CHECK(!fs::exists(out / "policy.bin"));
+
+  // Killed mid-run (the example program throws from inside its loop and exits 1).
+  const fs::path out2 = scratch("interrupted_example");
+  CHECK(run_example("--quiet --episodes 50 --fail-after 9 --out " + out2.string()) == 1);
+  CHECK(parse_csv(read(out2 / "metrics.csv")).rows.size() == 9);
+
+  // Killed by a signal at an arbitrary moment: every row on disk is still a whole line.
+  const fs::path out3 = scratch("killed");
+  const std::string cmd = "timeout -s KILL 0.3 " + std::string(RUN_OUTPUTS_EXAMPLE) +
+                          " --quiet --env pendulum --episodes 100000000 --out " + out3.string() + " >/dev/null 2>&1";
+  CHECK(std::system(cmd.c_str()) != 0);
+  const Csv killed = parse_csv(read(out3 / "metrics.csv"));
+  CHECK(killed.rows.size() > 0);
+  CHECK(killed.rows.back()[3] == "200");
+}
+
+TEST_CASE("the same seed gives a byte-identical metrics.csv, also with --seeds in threads") {
+  const fs::path a = scratch("det_a"), b = scratch("det_b"), c = scratch("det_c");
+  REQUIRE(run_experiment(fake_options(a, 1, 4), fake_spec(), fake_train("cartpole", 12)) == 0);
+  REQUIRE(run_experiment(fake_options(b, 2, 3), fake_spec(), fake_train("cartpole", 12)) == 0);
+  REQUIRE(run_experiment(fake_options(c, 2, 3), fake_spec(), fake_train("cartpole", 12)) == 0);
+  CHECK(read(b / "seed3" / "metrics.csv") == read(c / "seed3" / "metrics.csv"));
+  CHECK(read(b / "seed4" / "metrics.csv") == read(c / "seed4" / "metrics.csv"));
+  CHECK(read(b / "seed3" / "metrics.csv") != read(b / "seed4" / "metrics.csv"));
+  // A seed's run does not depend on the other seeds next to it.
+  CHECK(read(a / "metrics.csv") == read(b / "seed4" / "metrics.csv"));
+
+  const auto agg = parse_json_file(b / "summary.json");
+  CHECK(agg.at("seeds") == "[3, 4]");
+  CHECK(agg.at("failed_seeds") == "[]");
+  CHECK(agg.at("episodes") == "24");
+  CHECK(agg.at("eval_episodes") == "40");
+  for (const char* key : {"final_return", "eval_return_mean", "eval_return_std", "wall_seconds", "per_seed"})
+    CHECK_MESSAGE(agg.count(key), "aggregate summary.json lacks " << key);
+  CHECK(plot::test::xml_problem(read(b / "curve.svg")) == "");
+  for (const char* f : {"summary.json", "curve.svg", "policy.bin", "rollout.svg", "rollout_anim.svg"})
+    CHECK_MESSAGE(fs::exists(b / "seed4" / f), f);
+
+  // The example program end to end: same flags, same file.
+  const fs::path e1 = scratch("det_e1"), e2 = scratch("det_e2");
+  REQUIRE(run_example("--quiet --episodes 30 --seeds 2 --out " + e1.string()) == 0);
+  REQUIRE(run_example("--quiet --episodes 30 --seeds 2 --out " + e2.string()) == 0);
+  CHECK(read(e1 / "seed2" / "metrics.csv") == read(e2 / "seed2" / "metrics.csv"));
+}
+
+TEST_CASE("a multi-seed run against env steps, on Pendulum, draws the aggregate curve") {
+  const fs::path out = scratch("pendulum");
+  ExperimentSpec spec = fake_spec();
+  spec.x_axis = CurveX::env_steps;
+  spec.reference_return = -250;
+  RunOptions run = fake_options(out, 3);
+  run.env = "Pendulum-v1";
+  REQUIRE(run_experiment(run, spec, fake_train("pendulum", 3)) == 0);
+  const std::string curve = read(out / "curve.svg");
+  CHECK(plot::test::xml_problem(curve) == "");
+  CHECK(curve.find("3 seeds") != std::string::npos);
+  CHECK(parse_json_file(out / "seed5" / "summary.json").at("env_steps") == "600");
+}
+
+TEST_CASE("bad command lines exit 2 with a message; --help exits 0") {
+  CHECK(run_example("--bogus") == 2);
+  CHECK(run_example("--env mountaincar") == 2);
+  CHECK(run_example("--seeds 0") == 2);
+  CHECK(run_example("--seed -1") == 2);
+  CHECK(run_example("--episodes") == 2);
+  CHECK(run_example("--help") == 0);
+  // In-process: a bad RunOptions is a usage error too.
+  CHECK(run_experiment({.algorithm = "fake", .env = "acrobot", .quiet = true}, fake_spec(), fake_train("cartpole", 1)) == 2);
+  CHECK(run_experiment({.algorithm = "", .quiet = true}, fake_spec(), fake_train("cartpole", 1)) == 2);
+  CHECK(run_experiment({.algorithm = "fake", .seeds = 0, .quiet = true}, fake_spec(), fake_train("cartpole", 1)) == 2);
+}
+
+TEST_CASE("--load evaluates a saved policy without training") {
+  const fs::path out = scratch("load");
+  REQUIRE(run_example("--quiet --episodes 40 --out " + out.string()) == 0);
+  const auto trained = parse_json_file(out / "summary.json");
+  REQUIRE(run_example("--quiet --load " + (out / "policy.bin").string()) == 0);
+  const auto loaded = parse_json_file(out / "eval_summary.json");
+  CHECK(loaded.at("eval_return_mean") == trained.at("eval_return_mean"));  // same policy, same env seeds
+  CHECK(run_example("--quiet --env pendulum --load " + (out / "policy.bin").string()) == 2);  // wrong env
+  CHECK(run_example("--quiet --load " + (out / "missing.bin").string()) == 1);
+}
+
+TEST_CASE("RunLog rejects undeclared or clashing loss columns") {
+  const fs::path out = scratch("runlog");
+  RunLog log(out / "m.csv", {"a"});
+  CHECK_THROWS_AS(log.set_loss("b", 1.0), std::invalid_argument);
+  CHECK_THROWS_AS(RunLog(out / "n.csv", {"return"}), std::invalid_argument);
+  CHECK_THROWS_AS(RunLog(out / "n.csv", {"a", "a"}), std::invalid_argument);
+  CHECK_THROWS_AS(RunLog(out / "n.csv", {"a,b"}), std::invalid_argument);
+  CHECK_THROWS_AS(RunLog(out / "no_such_dir" / "m.csv"), std::runtime_error);
+  CHECK(std::isnan(log.recent_return()));
+  log.episode(10, 10.0, 10);
+  log.episode(30, 20.0, 20);
+  CHECK(log.recent_return(1) == 20.0);
+  CHECK(log.recent_return() == 15.0);
+  CHECK(read(out / "m.csv") == "env_steps,episode,return,length,a\n10,1,10,10,\n30,2,20,20,\n");
+}
+
+// ---- policy.bin ----
+
+namespace {
+
+PolicyFile sample_policy() {
+  PolicyFile p{"categorical 4-128-128-2 tanh", "CartPole-v1", Vector(5)};
+  p.theta << Scalar(1.5), Scalar(-0.25), Scalar(3e-7), Scalar(0), Scalar(1e6);
+  return p;
+}
+
+std::string load_error(const fs::path& p) {
+  try {
+    load_policy_file(p.string());
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("policy.bin round-trips exactly") {
+  const fs::path p = scratch("policy") / "policy.bin";
+  save_policy_file(p.string(), sample_policy());
+  const PolicyFile q = load_policy_file(p.string());
+  CHECK(q.architecture == sample_policy().architecture);
+  CHECK(q.env == "CartPole-v1");
+  CHECK(q.theta == sample_policy().theta);
+  CHECK(!fs::exists(p.string() + ".tmp"));
+  CHECK(fnv1a64("") == 14695981039346656037ull);
+  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cull);  // published FNV-1a 64 test vector
+}
+
+TEST_CASE("a corrupted or truncated policy.bin is a clear error naming the file") {
+  const fs::path dir = scratch("corrupt");
+  const fs::path good = dir / "policy.bin";
+  save_policy_file(good.string(), sample_policy());
+  const std::string bytes = read(good);
+
+  auto variant = [&](const std::string& name, const std::string& content) {
+    const fs::path p = dir / name;
+    write(p, content);
+    const std::string error = load_error(p);
+    INFO(name << ": " << error);
+    CHECK(error.find(p.string()) != std::string::npos);
+    return error;
+  };
+  // A flipped byte anywhere: in theta, in the architecture string, in the checksum itself.
+  for (std::size_t at : {bytes.size() - 12, std::size_t(22), bytes.size() - 1}) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x10);
+    CHECK(variant("flipped" + std::to_string(at), flipped).find("checksum") != std::string::npos);
+  }
+  for (std::size_t keep : {std::size_t(0), std::size_t(5), std::size_t(12), std::size_t(30), bytes.size() - 20,
+                           bytes.size() - 1})
+    CHECK(variant("cut" + std::to_string(keep), bytes.substr(0, keep)).find("truncated") != std::string::npos);
+  std::string magic = bytes;
+  magic[0] = 'X';
+  CHECK(variant("magic", magic).find("magic") != std::string::npos);
+  std::string version = bytes;
+  version[8] = 9;
+  CHECK(variant("version", version).find("version 9") != std::string::npos);
+  CHECK(variant("trailing", bytes + "x").find("trailing") != std::string::npos);
+  CHECK(load_error(dir / "absent.bin").find("cannot open") != std::string::npos);
+
+  Vector bad(1);
+  bad[0] = std::numeric_limits<Scalar>::quiet_NaN();
+  CHECK_THROWS_AS(save_policy_file((dir / "nan.bin").string(), {"x", "CartPole-v1", bad}), std::runtime_error);
+}
