@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what pgcpp needs to build and test on Debian 12 (or Ubuntu 22.04+): a C++20 compiler,
+# CMake >= 3.25, Eigen 3.4 and doctest. Installs only the packages that are missing, as root or
+# through sudo; prints what to do when it can do neither. Safe to run again.
+set -euo pipefail
+
+packages=(cmake make g++ libeigen3-dev doctest-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present (${packages[*]})"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  run_as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  run_as_root=(sudo)
+elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then
+  run_as_root=(sudo)  # will ask for the password
+else
+  echo "setup: missing packages: ${missing[*]}" >&2
+  echo "setup: this script needs root or sudo to install them. Ask an administrator to run:" >&2
+  echo "         apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup: apt-get not found; install these with your package manager: ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${run_as_root[@]}" apt-get update -qq
+"${run_as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
