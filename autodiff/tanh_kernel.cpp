@@ -19,7 +19,10 @@ namespace pgcpp::ad {
 
 namespace {
 
-void tanh_double(const double* in, double* out, Eigen::Index n) {
+// One overload per Scalar; tanh_kernel calls the one its Scalar selects, and the other is unused
+// in that build. (An `if constexpr` on Scalar in the non-template tanh_kernel does not discard
+// the untaken branch, which must then still compile.)
+[[maybe_unused]] void tanh_packets(const double* in, double* out, Eigen::Index n) {
   using namespace Eigen::internal;
   using Packet = packet_traits<double>::type;
   constexpr Eigen::Index width = unpacket_traits<Packet>::size;
@@ -41,16 +44,14 @@ void tanh_double(const double* in, double* out, Eigen::Index n) {
   for (; i < n; ++i) out[i] = std::tanh(in[i]);
 }
 
+// Eigen's float tanh is already vectorized.
+[[maybe_unused]] void tanh_packets(const float* in, float* out, Eigen::Index n) {
+  Eigen::Map<Eigen::ArrayXf>(out, n) = Eigen::Map<const Eigen::ArrayXf>(in, n).tanh();
+}
+
 }  // namespace
 
-void tanh_kernel(const Scalar* in, Scalar* out, Eigen::Index n) {
-  if constexpr (std::is_same_v<Scalar, double>) {
-    tanh_double(in, out, n);
-  } else {
-    // Eigen's float tanh is already vectorized.
-    Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>(out, n) = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(in, n).tanh();
-  }
-}
+void tanh_kernel(const Scalar* in, Scalar* out, Eigen::Index n) { tanh_packets(in, out, n); }
 
 }  // namespace pgcpp::ad
 

@@ -147,6 +147,16 @@ double action_at(const std::vector<double>& actions, std::size_t i) {
   return actions.empty() ? no_action : actions[i];
 }
 
+// An action is drawn only when it is finite; NaN (no_action, e.g. in an episode's final state,
+// where no action is taken) draws no arrow or torque.
+bool drawn(double action) { return std::isfinite(action); }
+
+// Whether any state of an animation has an action to draw: if none has, the arrows or the
+// torque gauge are left out altogether, as for an empty `actions`.
+bool any_drawn(const std::vector<double>& actions) {
+  return std::any_of(actions.begin(), actions.end(), drawn);
+}
+
 }  // namespace
 
 void cartpole_frame(plot::SvgCanvas& canvas, const Box& box, const Eigen::VectorXd& state,
@@ -157,7 +167,7 @@ void cartpole_frame(plot::SvgCanvas& canvas, const Box& box, const Eigen::Vector
   const CartLayout L = cart_layout(box);
   cart_track(canvas, box, L);
   cart_and_pole(canvas, L, state[0], state[2]);
-  if (std::isfinite(action)) {
+  if (drawn(action)) {
     const double cx = L.x0 + state[0] * L.scale, cy = L.axle_y() + cart_h * L.scale / 2;
     push_arrow(canvas, cx + (action > 0.5 ? 1 : -1) * cart_w / 2 * L.scale, cy,
                action > 0.5 ? 1.0 : -1.0, 0.22 * L.scale);
@@ -168,7 +178,7 @@ void pendulum_frame(plot::SvgCanvas& canvas, const Box& box, const Eigen::Vector
                     double torque) {
   const PendulumLayout L = pendulum_layout(box);
   const double th = pendulum_angle(state);
-  if (std::isfinite(torque)) torque_arc(canvas, L, torque);
+  if (drawn(torque)) torque_arc(canvas, L, torque);
   rod(canvas, L, th);
   pivot(canvas, L);
 }
@@ -229,14 +239,19 @@ void cartpole_animation(plot::SvgCanvas& c, const Box& box,
                         const std::vector<double>& actions, double dur) {
   const CartLayout L = cart_layout(box);
   cart_track(c, box, L);
+  const bool arrows = any_drawn(actions);
   std::vector<std::string> shift, turn, right, left;
   for (std::size_t i = 0; i < states.size(); ++i) {
+    if (states[i].size() != 4)
+      throw std::invalid_argument("draw: a CartPole state has 4 elements, got " +
+                                  std::to_string(states[i].size()));
     shift.push_back(svg_number(states[i][0] * L.scale) + ",0");
     turn.push_back(svg_number(states[i][2] * degrees) + " " + svg_number(L.x0) + " " +
                    svg_number(L.axle_y()));
-    if (!actions.empty()) {
-      right.push_back(actions[i] > 0.5 ? "1" : "0");
-      left.push_back(actions[i] > 0.5 ? "0" : "1");
+    if (arrows) {  // both arrows hidden where there is no action
+      const bool push = drawn(actions[i]);
+      right.push_back(push && actions[i] > 0.5 ? "1" : "0");
+      left.push_back(push && !(actions[i] > 0.5) ? "1" : "0");
     }
   }
   c.begin_group();  // moves with x
@@ -244,7 +259,7 @@ void cartpole_animation(plot::SvgCanvas& c, const Box& box,
                           shift, dur, false));
   const double s = L.scale;
   c.rect(L.x0 - cart_w / 2 * s, L.axle_y(), cart_w * s, cart_h * s, {.fill = cart_colour});
-  if (!actions.empty()) {
+  if (arrows) {
     const double cy = L.axle_y() + cart_h * s / 2;
     for (double side : {1.0, -1.0}) {
       c.begin_group("opacity=\"0\"");
@@ -269,11 +284,12 @@ void pendulum_animation(plot::SvgCanvas& c, const Box& box,
   const PendulumLayout L = pendulum_layout(box);
   std::vector<std::string> turn, gauge_x, gauge_w;
   const double gauge_scale = 0.4 * L.scale, gauge_y = box.y + box.h - 10;  // pixels per N m
+  const bool gauge = any_drawn(actions);
   for (std::size_t i = 0; i < states.size(); ++i) {
     turn.push_back(svg_number(-pendulum_angle(states[i]) * degrees) + " " + svg_number(L.cx) +
                    " " + svg_number(L.cy));
-    if (!actions.empty()) {
-      const double u = std::clamp(actions[i], -2.0, 2.0);
+    if (gauge) {  // an empty bar where there is no action
+      const double u = drawn(actions[i]) ? std::clamp(actions[i], -2.0, 2.0) : 0.0;
       gauge_x.push_back(svg_number(L.cx + std::min(u, 0.0) * gauge_scale));
       gauge_w.push_back(svg_number(std::abs(u) * gauge_scale));
     }
@@ -284,7 +300,7 @@ void pendulum_animation(plot::SvgCanvas& c, const Box& box,
   rod(c, L, 0.0);
   c.end_group();
   pivot(c, L);
-  if (!actions.empty()) {  // torque gauge: a bar right of centre for u > 0, left for u < 0
+  if (gauge) {  // torque gauge: a bar right of centre for u > 0, left for u < 0
     c.rect(L.cx - 2 * gauge_scale, gauge_y - 4, 4 * gauge_scale, 8, {.stroke = "#aaa"});
     c.line(L.cx, gauge_y - 7, L.cx, gauge_y + 7, {.stroke = "#555"});
     c.raw("<rect x=\"" + svg_number(L.cx) + "\" y=\"" + svg_number(gauge_y - 4) +

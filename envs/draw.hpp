@@ -9,7 +9,9 @@
 // `state` is the internal state or the observation: CartPole (x, x_dot, theta, theta_dot);
 // Pendulum (th, thdot) or (cos th, sin th, thdot). `env_name` is any name make_env accepts.
 // An action is drawn when given (finite): CartPole's push as an arrow on the cart, Pendulum's
-// torque as an arc around the pivot (in animations: a torque gauge).
+// torque as an arc around the pivot (in animations: a torque gauge). A non-finite action —
+// `no_action` (NaN), as in an episode's final state, where none is taken — draws nothing, in
+// frames, filmstrips and animations alike; it is never an error.
 #pragma once
 
 #include <Eigen/Dense>
@@ -61,7 +63,8 @@ struct AnimationOptions {
 };
 
 // An SVG that plays the episode `states` (one per step) in a loop, in real time, with a
-// progress bar underneath. `actions` is empty or one per state.
+// progress bar underneath. `actions` is empty or one per state; a state whose action is
+// `no_action` shows no push arrow (CartPole) or an empty torque gauge (Pendulum).
 std::string animation_svg(const std::string& env_name, const std::vector<Eigen::VectorXd>& states,
                           const std::vector<double>& actions = {},
                           const AnimationOptions& options = {});

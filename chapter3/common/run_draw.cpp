@@ -1,5 +1,5 @@
 // rollout.svg and rollout_anim.svg of one evaluation episode, drawn with envs/draw.hpp.
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -51,12 +51,9 @@ void draw_rollout(const std::string& env_name, const Evaluation& ev, const std::
   save_text(dir / "rollout.svg",
             draw::filmstrip_svg(id, states, times, frame_actions,
                                 {.frame_width = 180, .frame_height = 135, .columns = 5, .title = title + summary}));
-  // The animation shows the last action held in the final state: animation_svg needs a finite
-  // action per state (TODO(draw): accept no_action there as filmstrip_svg does, then drop this).
-  std::vector<double> held = actions;
-  if (held.size() >= 2 && !std::isfinite(held.back())) held.back() = held[held.size() - 2];
-  if (held.size() == 1 && !std::isfinite(held[0])) held.clear();
-  save_text(dir / "rollout_anim.svg", draw::animation_svg(id, ev.states, held, {.width = 640, .height = 400, .title = title + summary}));
+  // The final state has no action (no_action): the animation shows no arrow or torque there.
+  save_text(dir / "rollout_anim.svg",
+            draw::animation_svg(id, ev.states, actions, {.width = 640, .height = 400, .title = title + summary}));
 }
 
 }  // namespace pgcpp

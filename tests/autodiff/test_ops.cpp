@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/autodiff/gradcheck.hpp"
+#include "tests/needs_double.hpp"
 
 using namespace pgcpp;
 using namespace pgcpp::ad;
@@ -39,11 +40,13 @@ Matrix away_from_zero(Eigen::Index r, Eigen::Index c) {
   return m;
 }
 
+// Central differences with h = 1e-6 (gradcheck) and 1e-5 (gradgradcheck) are good to ~1e-9 in
+// double; in float h is a few ulps of the inputs and the differences carry ~1e-2 of rounding.
+constexpr const char* kFiniteDifferences = "checked against central finite differences to 1e-6";
+
 }  // namespace
 
-#if !(defined(PGCPP_FLOAT) && PGCPP_FLOAT)  // finite differences need double precision
-
-TEST_CASE("elementwise arithmetic, same shapes, 1x1, 1xn and nx1") {
+TEST_CASE("elementwise arithmetic, same shapes, 1x1, 1xn and nx1" * NEEDS_DOUBLE(kFiniteDifferences)) {
   for (auto [r, c] : {std::pair{3, 4}, {1, 1}, {1, 5}, {5, 1}}) {
     CAPTURE(r);
     CAPTURE(c);
@@ -55,7 +58,8 @@ TEST_CASE("elementwise arithmetic, same shapes, 1x1, 1xn and nx1") {
   }
 }
 
-TEST_CASE("elementwise arithmetic with broadcasting: row, column, scalar, row against column") {
+TEST_CASE("elementwise arithmetic with broadcasting: row, column, scalar, row against column" *
+          NEEDS_DOUBLE(kFiniteDifferences)) {
   check_op([](auto& x) { return x[0] + x[1]; }, {rnd(4, 3), rnd(1, 3)});
   check_op([](auto& x) { return x[1] - x[0]; }, {rnd(4, 3), rnd(4, 1)});
   check_op([](auto& x) { return x[0] * x[1]; }, {rnd(4, 3), rnd(1, 1)});
@@ -64,12 +68,12 @@ TEST_CASE("elementwise arithmetic with broadcasting: row, column, scalar, row ag
   check_op([](auto& x) { return x[0] * x[1]; }, {rnd(1, 3), rnd(4, 1)});
 }
 
-TEST_CASE("arithmetic with scalars") {
+TEST_CASE("arithmetic with scalars" * NEEDS_DOUBLE(kFiniteDifferences)) {
   check_op([](auto& x) { return (2.5 * x[0] + 1.0) - (x[0] / 4.0) * 3.0; }, {rnd(3, 2)});
   check_op([](auto& x) { return 1.0 - 2.0 / x[0]; }, {rnd(3, 2, 0.5, 2.0)});
 }
 
-TEST_CASE("matmul in all four transpose combinations, transpose and affine") {
+TEST_CASE("matmul in all four transpose combinations, transpose and affine" * NEEDS_DOUBLE(kFiniteDifferences)) {
   check_op([](auto& x) { return matmul(x[0], x[1]); }, {rnd(3, 4), rnd(4, 2)});
   check_op([](auto& x) { return matmul(x[0], x[1], true, false); }, {rnd(4, 3), rnd(4, 2)});
   check_op([](auto& x) { return matmul(x[0], x[1], false, true); }, {rnd(3, 4), rnd(2, 4)});
@@ -81,7 +85,7 @@ TEST_CASE("matmul in all four transpose combinations, transpose and affine") {
   check_op([](auto& x) { return matmul(tanh(x[0]), x[0], false, true); }, {rnd(3, 4)});
 }
 
-TEST_CASE("shape ops: broadcast_to, sum_to, concat, slice, pad") {
+TEST_CASE("shape ops: broadcast_to, sum_to, concat, slice, pad" * NEEDS_DOUBLE(kFiniteDifferences)) {
   check_op([](auto& x) { return broadcast_to(x[0], 4, 3); }, {rnd(1, 3)});
   check_op([](auto& x) { return broadcast_to(x[0], 4, 3); }, {rnd(4, 1)});
   check_op([](auto& x) { return broadcast_to(x[0], 4, 3); }, {rnd(1, 1)});
@@ -97,7 +101,7 @@ TEST_CASE("stop_gradient: d/dx sum(x * stop_gradient(x)) = stop_gradient(x), not
   CHECK(grad(sum(x * stop_gradient(x)), {x})[0].value() == x0);
 }
 
-TEST_CASE("reductions: sum, mean (whole, per row, per column), dot") {
+TEST_CASE("reductions: sum, mean (whole, per row, per column), dot" * NEEDS_DOUBLE(kFiniteDifferences)) {
   check_op([](auto& x) { return square(sum(x[0])); }, {rnd(3, 4)});
   check_op([](auto& x) { return square(sum(x[0], 0)); }, {rnd(3, 4)});
   check_op([](auto& x) { return square(sum(x[0], 1)); }, {rnd(3, 4)});
@@ -107,7 +111,7 @@ TEST_CASE("reductions: sum, mean (whole, per row, per column), dot") {
   check_op([](auto& x) { return square(dot(x[0], x[1])); }, {rnd(3, 4), rnd(3, 4)});
 }
 
-TEST_CASE("elementwise functions") {
+TEST_CASE("elementwise functions" * NEEDS_DOUBLE(kFiniteDifferences)) {
   for (auto [r, c] : {std::pair{3, 4}, {1, 1}, {1, 4}, {4, 1}}) {
     CAPTURE(r);
     CAPTURE(c);
@@ -125,7 +129,7 @@ TEST_CASE("elementwise functions") {
   }
 }
 
-TEST_CASE("min, max, clamp and where (away from ties and bounds)") {
+TEST_CASE("min, max, clamp and where (away from ties and bounds)" * NEEDS_DOUBLE(kFiniteDifferences)) {
   Matrix a = rnd(3, 4), b = a;
   for (Eigen::Index i = 0; i < b.size(); ++i) b(i) += (i % 2 ? 0.3 : -0.3);  // no ties
   check_op([](auto& x) { return minimum(x[0], x[1]) * x[0]; }, {a, b});
@@ -137,7 +141,7 @@ TEST_CASE("min, max, clamp and where (away from ties and bounds)") {
   check_op([mask](auto& x) { return where(mask, square(x[0]), x[1] * x[0]); }, {rnd(3, 4), rnd(3, 4)});
 }
 
-TEST_CASE("per-row ops: softmax, log_softmax, logsumexp, pick, scatter") {
+TEST_CASE("per-row ops: softmax, log_softmax, logsumexp, pick, scatter" * NEEDS_DOUBLE(kFiniteDifferences)) {
   for (auto [r, c] : {std::pair{4, 3}, {1, 5}, {3, 1}, {1, 1}}) {
     CAPTURE(r);
     CAPTURE(c);
@@ -150,14 +154,14 @@ TEST_CASE("per-row ops: softmax, log_softmax, logsumexp, pick, scatter") {
   check_op([&](auto& x) { return scatter(square(x[0]), index, 3); }, {rnd(4, 1)});
 }
 
-TEST_CASE("a node feeding several consumers accumulates all of their gradients") {
+TEST_CASE("a node feeding several consumers accumulates all of their gradients" * NEEDS_DOUBLE(kFiniteDifferences)) {
   check_op([](auto& x) {
     const Var h = tanh(x[0]);
     return h * h + exp(h) - matmul(h, x[1]) * sum(h);
   }, {rnd(3, 3), rnd(3, 1)});
 }
 
-TEST_CASE("an MLP's gradient with respect to its parameters and its input") {
+TEST_CASE("an MLP's gradient with respect to its parameters and its input" * NEEDS_DOUBLE(kFiniteDifferences)) {
   Rng rng(3);
   for (Activation act : {Activation::Tanh, Activation::ReLU}) {
     Mlp net({3, 5, 4, 2}, act, rng);
@@ -176,8 +180,6 @@ TEST_CASE("an MLP's gradient with respect to its parameters and its input") {
     gradcheck(f, values);
   }
 }
-
-#endif
 
 TEST_CASE("the double tanh kernel is within a few ulps of std::tanh") {
   std::vector<Scalar> x;

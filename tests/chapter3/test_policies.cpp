@@ -19,6 +19,7 @@
 
 #include "autodiff/autodiff.hpp"
 #include "chapter3/common/policy.hpp"
+#include "tests/needs_double.hpp"
 
 using namespace pgcpp;
 using ad::Var;
@@ -174,6 +175,8 @@ TEST_CASE("categorical policy: bad action shapes and values throw") {
   CHECK_THROWS_AS(policy->log_prob(logits, col({-1, 0})), std::invalid_argument);
   CHECK_THROWS_AS(policy->log_prob(logits, col({0.5, 0})), std::invalid_argument);     // not an index
   CHECK_THROWS_AS(policy->log_prob(logits, col({std::nan(""), 0})), std::invalid_argument);
+  CHECK_THROWS_AS(policy->log_prob(logits, col({0, std::numeric_limits<double>::infinity()})), std::invalid_argument);
+  CHECK_THROWS_AS(policy->log_prob(logits, col({1e10, 0})), std::invalid_argument);  // no int overflow
 }
 
 // ------------------------------------------------------------------ Gaussian (3.17)
@@ -261,6 +264,14 @@ TEST_CASE("Gaussian policy: dist_params, log-std handling, bad shapes throw") {
   CHECK_THROWS_AS(fixed->log_prob(params, Matrix::Zero(2, 3)), std::invalid_argument);
   CHECK_THROWS_AS(fixed->log_prob(params, Matrix::Zero(3, 2)), std::invalid_argument);
   CHECK_THROWS_AS(fixed->log_prob(params, Matrix::Zero(2, 1)), std::invalid_argument);
+  // A NaN or infinite action (a missing one, an overflow) would make the log-density NaN or -inf.
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS(fixed->log_prob(params, gaussian_params({{0.1, 0.2}, {nan, 0.0}})),
+                       doctest::Contains("not a finite number"), std::invalid_argument);
+  CHECK_THROWS_AS(fixed->log_prob(params, gaussian_params({{0.1, -inf}, {0.0, 0.0}})), std::invalid_argument);
+  CHECK_THROWS_AS(learned->log_prob(learned->dist_params(Var(obs)), gaussian_params({{inf, 0.2}, {0.0, 0.0}})),
+                  std::invalid_argument);
+  CHECK(fixed->log_prob(params, gaussian_params({{1e6, 0.2}, {0.0, 0.0}})).value().allFinite());
 }
 
 // ------------------------------------------------------------------ Squashed Gaussian
@@ -301,9 +312,9 @@ TEST_CASE("squashed Gaussian: log_prob against the change-of-variables density")
   CHECK(policy.act_dim() == 2);
 }
 
-#if !(defined(PGCPP_FLOAT) && PGCPP_FLOAT)
 // Numerical integrals over the action box (the density's atanh near the edges needs double).
-TEST_CASE("squashed Gaussian, 1-D: pi integrates to 1, entropy equals -integral of p log p") {
+TEST_CASE("squashed Gaussian, 1-D: pi integrates to 1, entropy equals -integral of p log p" *
+          NEEDS_DOUBLE("a midpoint rule over the action box to 1e-5: in float, atanh near the edges has no digits")) {
   Rng rng(8);
   const double low = -2, high = 1;
   const SquashedGaussianPolicy policy = squashed_1d(rng, low, high);
@@ -326,13 +337,76 @@ TEST_CASE("squashed Gaussian, 1-D: pi integrates to 1, entropy equals -integral 
     // The midpoint rule drops half a cell (3e-5) at each edge, where the density of a piles up:
     // mass P(|u| > 6), about 1e-6 at sigma = 1.22.
     CHECK(std::abs(mass - 1) < 1e-5);
-    // entropy() takes E[log(1 - tanh^2 u)] by 20-point Gauss-Hermite, whose error grows with sigma
-    // (measured against a fine trapezoid over u: 1e-8 at sigma = 0.67, 7e-7 at 1, 2.3e-5 at 1.22,
-    // 6e-4 at 2, 7.5e-3 at e, 0.16 nats at e^2 = exp(log_std_max)); tested here up to sigma = 1.22.
+    // The same dropped cells bound the entropy's agreement; larger sigma, where a grid over a
+    // cannot work in double, is the next test's, integrating over u.
     CHECK(std::abs(value(policy.entropy(Var(params))) + neg_entropy) < 5e-5);
   }
 }
-#endif
+
+namespace {
+
+// H[pi] = -integral over the box of p(a) log p(a) da for a = shift + scale tanh(u), u ~ N(mu,
+// sigma^2), computed independently of policy.cpp: by brute force, with the change of variables
+// da = scale sech^2(u) du, p(a) = N(u; mu, sigma) / (scale sech^2 u), i.e.
+//   H = -integral N(u) [log N(u) - log scale + 2 log cosh u] du,
+// by a fine trapezoid rule over u in mu +- 12 sigma (step <= min(sigma / 50, 0.02); the integrand
+// is analytic in |Im u| < pi/2, so the rule's error is below 1e-15 and rounding, ~1e-13, rules;
+// the nodes are u_i = mu + sigma z_i, so that z_i is exact even where sigma << ulp(mu)).
+// A grid over a itself cannot do this in double: at sigma = e^2 1.2% of the mass lies closer to
+// the box's edges than 1e-16, where a's next representable value is the edge.
+double squashed_entropy_reference(double mu, double sigma, double scale) {
+  const int n = static_cast<int>(std::ceil(24 * sigma / std::min(sigma / 50, 0.02)));
+  const double dz = 24.0 / n;
+  double total = 0;
+  for (int i = 0; i <= n; ++i) {
+    const double z = -12 + i * dz, u = mu + sigma * z;
+    const double log_normal = -0.5 * z * z - std::log(sigma) - 0.5 * std::log(2 * kPi);
+    const double log_cosh = std::abs(u) + std::log1p(std::exp(-2 * std::abs(u))) - std::log(2.0);
+    const double log_p = log_normal - std::log(scale) + 2 * log_cosh;
+    total += (i == 0 || i == n ? 0.5 : 1.0) * std::exp(log_normal) * -log_p;
+  }
+  return total * sigma * dz;
+}
+
+}  // namespace
+
+// 20-point Gauss-Hermite over u, as entropy() once used, was 0.16 nats off at sigma = e^2 (the
+// default log_std_max), 7.5e-3 at e, 6e-4 at 2: log cosh u bends within |u| < ~1, a feature
+// 1/sigma narrow in the standard normal variable of the rule.
+TEST_CASE("squashed Gaussian: entropy (and its gradient) against a brute-force integral, sigma = e^-20 .. e^4") {
+  Rng rng(12);
+  const double low = -2, high = 1, scale = 1.5;
+  const SquashedGaussianPolicy policy = squashed_1d(rng, low, high);
+  std::vector<std::pair<double, double>> cases;  // (mu, log sigma)
+  for (double mu : {0.0, 0.7, -2.5, 15.0})
+    for (double log_sigma : {-20.0, -3.0, -0.5, 0.0, 0.2, 1.0, 1.5, 2.0, 3.0, 4.0}) cases.emplace_back(mu, log_sigma);
+  Matrix params(static_cast<Eigen::Index>(cases.size()), 2);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    params(static_cast<Eigen::Index>(i), 0) = static_cast<Scalar>(cases[i].first);
+    params(static_cast<Eigen::Index>(i), 1) = static_cast<Scalar>(cases[i].second);
+  }
+  const Var p(params, true);
+  const Var H = policy.entropy(p);
+  const ad::Grads g = ad::grad(ad::sum(H), {p});
+  // The value to ~1e-9 (double); in float, to the rounding of mu + sigma z and of the sum.
+  const double tol = std::max(1e-8, 20 * kEps);
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const auto i = static_cast<Eigen::Index>(k);
+    const double mu = params(i, 0), sigma = std::exp(static_cast<double>(params(i, 1)));
+    CAPTURE(mu);
+    CAPTURE(std::log(sigma));
+    CHECK(close(value(H, i), squashed_entropy_reference(mu, sigma, scale), tol));
+    // dH/dmu = E[d/du log(1 - tanh^2 u)] = E[-2 tanh u];  dH/dlog sigma = 1 + E[(u - mu) (-2 tanh u)].
+    const double dmu = normal_expectation(mu, sigma, [](double u) { return -2 * std::tanh(u); });
+    const double dlog_sigma =
+        1 + normal_expectation(mu, sigma, [mu](double u) { return (u - mu) * -2 * std::tanh(u); });
+    CHECK(close(g[0].value()(i, 0), dmu, tol));
+    CHECK(close(g[0].value()(i, 1), dlog_sigma, tol));
+  }
+  // Each row's entropy is its own rule's: the same in a batch of one (to summation order).
+  const Var alone = policy.entropy(Var(Matrix(params.row(3))));
+  CHECK(close(value(alone), value(H, 3), 20 * kEps));
+}
 
 TEST_CASE("squashed Gaussian: entropy and KL by Monte Carlo, sample moments within SE") {
   Rng rng(9);
@@ -413,4 +487,52 @@ TEST_CASE("squashed Gaussian: bad boxes and action shapes throw") {
   CHECK_THROWS_AS(policy.rsample(params, Matrix::Zero(2, 2)), std::invalid_argument);
   // Actions on the box's edges are pulled inside: finite log-densities.
   CHECK(policy.log_prob(params, col({-1, 1})).value().allFinite());
+}
+
+TEST_CASE("squashed Gaussian: log_prob rejects NaN and out-of-box actions, reads the edges as 1 - eps") {
+  Rng rng(13);
+  const double low = -2, high = 1, scale = 1.5;
+  const SquashedGaussianPolicy policy = squashed_1d(rng, low, high);
+  const Matrix p = gaussian_params({{0.3, 0.5}, {-0.2, -1.0}});
+  const Var params(p);
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS(policy.log_prob(params, col({0.0, nan})), doctest::Contains("not a finite number"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(policy.log_prob(params, col({inf, 0.0})), std::invalid_argument);
+  CHECK_THROWS_AS(policy.log_prob(params, col({-inf, 0.0})), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(policy.log_prob(params, col({0.0, 1.001})), doctest::Contains("outside the action box"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(policy.log_prob(params, col({-2.5, 0.0})), std::invalid_argument);
+  CHECK_THROWS_AS(policy.log_prob(params, col({-2 - 1e-4, 0.0})), std::invalid_argument);
+
+  // On an edge, and a rounding error past it: y = +-(1 - eps), where
+  //   log p = log N(u; mu, sigma) - log(scale (1 - y^2)),  u = +-atanh(1 - eps),  1 - y^2 = eps (2 - eps).
+  const double eps = std::numeric_limits<Scalar>::epsilon();
+  const double u_edge = 0.5 * std::log((2 - eps) / eps);
+  auto edge_log_density = [&](Eigen::Index i, double side) {
+    const double mu = p(i, 0), sigma = std::exp(static_cast<double>(p(i, 1))), z = (side * u_edge - mu) / sigma;
+    return -0.5 * z * z - std::log(sigma) - 0.5 * std::log(2 * kPi) - std::log(scale * eps * (2 - eps));
+  };
+  Matrix edges = col({low, high});
+  const Var at_edges = policy.log_prob(params, edges);
+  CHECK(close(value(at_edges, 0), edge_log_density(0, -1), 1e3 * kEps));
+  CHECK(close(value(at_edges, 1), edge_log_density(1, 1), 1e3 * kEps));
+  edges(0, 0) = std::nextafter(edges(0, 0), Scalar(-3));
+  edges(1, 0) = std::nextafter(edges(1, 0), Scalar(2));
+  const Var past = policy.log_prob(params, edges);
+  CHECK(value(past, 0) == value(at_edges, 0));
+  CHECK(value(past, 1) == value(at_edges, 1));
+
+  // Saturated samples (tanh u rounds to +-1) land on the edges, give or take rounding of
+  // shift + scale, also in a box whose ends are not exact in binary: never rejected.
+  for (const auto& [lo, hi] : {std::pair{low, high}, std::pair{0.1, 0.7}, std::pair{-0.3, 1e3 + 0.1}}) {
+    CAPTURE(lo);
+    CAPTURE(hi);
+    const SquashedGaussianPolicy box = squashed_1d(rng, lo, hi);
+    const Matrix saturated = gaussian_params({{40.0, -3.0}, {-40.0, -3.0}}).replicate(50, 1);
+    const Matrix a = box.sample(saturated, rng);
+    Matrix logp;
+    REQUIRE_NOTHROW(logp = box.log_prob(Var(saturated), a).value());
+    CHECK(logp.allFinite());
+  }
 }

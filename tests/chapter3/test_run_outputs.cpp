@@ -2,6 +2,7 @@
 // as training goes, summary.json, the figures, policy.bin, the command line, and determinism.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -308,6 +309,26 @@ TEST_CASE("evaluate uses the mode action, separate env seeds, and records the fi
   CHECK(p.lengths == std::vector<int>{200, 200});
   CHECK(p.returns[0] < 0);
   CHECK_THROWS_AS(evaluate("pendulum", zero, 0, 7), std::invalid_argument);
+}
+
+// The final state of an episode has no action; the animation draws none there (it once threw on
+// Pendulum's NaN torque, and run_draw held the last action over as a workaround).
+TEST_CASE("draw_rollout: the final state, which has no action, is drawn without one") {
+  const ActFn push = [](const Eigen::VectorXd&) { return Eigen::VectorXd::Constant(1, 1.5); };
+  const Evaluation ev = evaluate("pendulum", push, 1, 200);
+  REQUIRE(ev.states.size() == ev.actions.size() + 1);
+  const fs::path out = scratch("draw_rollout");
+  REQUIRE_NOTHROW(draw_rollout("pendulum", ev, out, "Pendulum"));
+  const std::string anim = read(out / "rollout_anim.svg");
+  CHECK(plot::test::xml_problem(anim) == "");
+  // The torque gauge's width keyframes: one per state, full for 1.5 N m, empty in the last.
+  const auto at = anim.find("values=\"", anim.find("attributeName=\"width\""));
+  REQUIRE(at != std::string::npos);
+  const std::string values = anim.substr(at + 8, anim.find('"', at + 8) - at - 8);
+  CHECK(static_cast<std::size_t>(std::count(values.begin(), values.end(), ';')) + 1 == ev.states.size());
+  CHECK(values.substr(values.rfind(';') + 1) == "0");
+  CHECK(values.substr(0, values.find(';')) != "0");
+  CHECK(plot::test::xml_problem(read(out / "rollout.svg")) == "");
 }
 
 TEST_CASE("an interrupted run leaves a valid metrics.csv with every finished episode") {
