@@ -13,7 +13,6 @@
 // episodes per update, at most 3000 episodes, stopping once the last 100 average 475.
 #include "chapter3/reinforce.hpp"
 
-#include <numeric>
 
 namespace pgcpp {
 
@@ -38,32 +37,30 @@ Vector reinforce_weights(const std::vector<Trajectory>& batch, double gamma, boo
 void train_reinforce(const ReinforceConfig& cfg, Env& env, Policy& policy, Rng& rng, const BatchCallback& on_batch) {
   const bool full_return = cfg.estimator == "return" || (cfg.estimator == "auto" && cfg.batch == 1);
   Adam optimizer(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr)));
-  std::vector<double> recent;  // returns of the last 100 episodes, for the stopping rule
+  SolvedRule solved(cfg.solved);
   long episodes = 0;
+  // 1. theta_0: the policy as the caller initialized it.
+  // 2. For k = 0, 1, ...:
   for (long k = 0; episodes < cfg.episodes; ++k) {
-    // Obtain N trajectories tau^(i) ~ p_theta_k.
+    //  - Obtain N trajectories tau^(i) ~ p_theta_k (N = 1: naive REINFORCE).
     const int n = static_cast<int>(std::min<long>(cfg.batch, cfg.episodes - episodes));
     const std::vector<Trajectory> batch = collect_episodes(env, policy, n, rng);
     episodes += n;
 
-    // Compute the stochastic gradient g_k: (3.23) or (3.24), as the gradient of the surrogate
+    //  - Compute the stochastic gradient g_k: (3.23) or (3.24), as the gradient of the surrogate
     // -(1/N) sum_i sum_t w_t log pi(a_t|s_t).
     const Vector w = reinforce_weights(batch, cfg.gamma, full_return);
     const Var log_pi = policy.log_prob(stack_obs(batch), stack_actions(batch));
     const Var loss = -sum(log_pi * Var(Matrix(w))) / static_cast<Scalar>(n);
 
-    // Update theta_{k+1} = theta_k + alpha g_k (Adam; the gradient norm clipped first).
+    //  - Update theta_{k+1} = theta_k + alpha g_k (Adam; the gradient norm clipped first).
     optimizer.zero_grad();
     backward(loss);
     optimizer.parameters().clip_grad_norm(static_cast<Scalar>(cfg.clip));
     optimizer.step();
 
     if (on_batch) on_batch(k, batch, loss.item());
-    for (const Trajectory& tau : batch) recent.push_back(tau.total_reward());
-    if (recent.size() > 100) recent.erase(recent.begin(), recent.end() - 100);
-    if (cfg.solved > 0 && recent.size() == 100 &&
-        std::accumulate(recent.begin(), recent.end(), 0.0) / 100.0 >= cfg.solved)
-      break;
+    if (solved.record(batch)) break;
   }
 }
 

@@ -19,7 +19,6 @@
 #include "chapter3/reinforce_baseline.hpp"
 
 #include <cmath>
-#include <numeric>
 
 namespace pgcpp {
 
@@ -54,7 +53,7 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
                               const BaselineCallback& on_batch) {
   Adam actor(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_actor)));
   Adam critic(value.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_critic)));
-  std::vector<double> recent;
+  SolvedRule solved(cfg.solved);
   long episodes = 0;
   for (long k = 0; episodes < cfg.episodes; ++k) {
     // 1. Collect N on-policy trajectories.
@@ -98,11 +97,7 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
 
     // 6. Repeat (until the budget, or solved: the last 100 episodes average cfg.solved).
     if (on_batch) on_batch(k, batch, stats);
-    for (const Trajectory& tau : batch) recent.push_back(tau.total_reward());
-    if (recent.size() > 100) recent.erase(recent.begin(), recent.end() - 100);
-    if (cfg.solved > 0 && recent.size() == 100 &&
-        std::accumulate(recent.begin(), recent.end(), 0.0) / 100.0 >= cfg.solved)
-      break;
+    if (solved.record(batch)) break;
   }
 }
 

@@ -46,6 +46,13 @@ std::vector<Trajectory> collect_episodes(Env& env, const Policy& policy, int epi
   return batch;
 }
 
+bool SolvedRule::record(const std::vector<Trajectory>& batch) {
+  for (const Trajectory& tau : batch) recent_.push_back(tau.total_reward());
+  if (recent_.size() > window_) recent_.erase(recent_.begin(), recent_.end() - static_cast<long>(window_));
+  return target_ > 0 && recent_.size() == window_ &&
+         std::accumulate(recent_.begin(), recent_.end(), 0.0) / static_cast<double>(window_) >= target_;
+}
+
 double discounted_return(const std::vector<double>& rewards, double gamma) {
   double R = 0, discount = 1;
   for (double r : rewards) {

@@ -34,6 +34,20 @@ Matrix stack_obs(const std::vector<Trajectory>& batch);
 Matrix stack_actions(const std::vector<Trajectory>& batch);
 long total_steps(const std::vector<Trajectory>& batch);
 
+// The example scripts' stopping rule: stop once the mean return of the last `window` episodes
+// reaches `target` (475 on CartPole-v1); a target <= 0 never stops.
+class SolvedRule {
+ public:
+  explicit SolvedRule(double target, std::size_t window = 100) : target_(target), window_(window) {}
+  // Records the batch's episode returns; true once the rule holds.
+  bool record(const std::vector<Trajectory>& batch);
+
+ private:
+  double target_;
+  std::size_t window_;
+  std::vector<double> recent_;
+};
+
 // (x - mean) / (std + delta) over the whole batch (the optional step 4 of Section 3.2.4.4).
 Vector standardize(const Vector& x, Scalar delta = Scalar(1e-8));
 
