@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autodiff/errors.hpp"
+#include "autodiff/memory.hpp"
 #include "autodiff/nn.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/optim.hpp"

@@ -13,7 +13,6 @@ using Eigen::Index;
 namespace {
 
 Var zeros_like(const Var& x) { return Var(Matrix::Zero(x.rows(), x.cols())); }
-Var constant(const Matrix& m) { return Var(m); }
 
 struct Shape {
   Index rows, cols;
@@ -49,7 +48,30 @@ Matrix elementwise(const char* op, const Matrix& a, const Matrix& b, F f) {
 // Gradient of a broadcast operand: summed back to the operand's shape.
 Var reduce_like(const Var& g, const Var& operand) { return sum_to(g, operand.rows(), operand.cols()); }
 
-Matrix mask_of(const Matrix& m, auto predicate) { return m.unaryExpr([&](Scalar v) { return Scalar(predicate(v) ? 1 : 0); }); }
+using Array = Eigen::Array<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+// 1 where the boolean array expression c holds, 0 elsewhere. Written as a select between
+// constants because Eigen vectorizes that (cast<Scalar>() of a boolean expression and
+// per-element lambdas run scalar code: measured 2-9x slower at 256x256).
+template <class Condition>
+auto indicator(const Condition& c) {
+  return c.select(Array::Ones(c.rows(), c.cols()), Array::Zero(c.rows(), c.cols()));
+}
+
+// g * slope(x), elementwise, for a slope that is piecewise constant in x: the backward rule of
+// relu, abs and clamp. `slope` maps x's values (an array expression) to an array expression,
+// so the product is one vectorized pass over g and x; materializing the slope as a matrix
+// first would cost a matrix-sized allocation and an extra pass.
+// The result is linear in g, so its own backward rule is the same product with the incoming
+// gradient; its derivative in x is 0 almost everywhere, so x is held by the rule (for its
+// values) and not recorded as an input, exactly as if slope(x) were a constant matrix.
+template <class Slope>
+Var times_slope(const Var& g, const Var& x, Slope slope) {
+  Matrix y = (g.value().array() * slope(x.value().array())).matrix();
+  return make_op("times_slope", std::move(y), {g}, [x, slope](const std::vector<Var>&, const Var&, const Var& gg) -> Grads {
+    return {times_slope(gg, x, slope)};
+  });
+}
 
 void check_index(const char* op, const Var& x, const std::vector<int>& index, Index cols) {
   if (static_cast<Index>(index.size()) != x.rows())
@@ -275,12 +297,27 @@ Var log(const Var& x) {
                  [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {g / in[0]}; });
 }
 
+namespace {
+
+// g (1 - y^2), tanh's backward rule, as one op: one pass and one matrix where square, 1 - . and
+// g * . would make three. Its own rule (for second derivatives): d/dg = gg (1 - y^2),
+// d/dy = -2 gg g y.
+Var tanh_backward(const Var& g, const Var& y) {
+  Matrix v = (g.value().array() * (1 - y.value().array().square())).matrix();
+  return make_op("tanh_backward", std::move(v), {g, y}, [](const std::vector<Var>& in, const Var&, const Var& gg) -> Grads {
+    return {in[0].requires_grad() ? tanh_backward(gg, in[1]) : Var(),
+            in[1].requires_grad() ? -2.0 * (gg * in[0] * in[1]) : Var()};
+  });
+}
+
+}  // namespace
+
 // d tanh x = g (1 - y^2)
 Var tanh(const Var& x) {
   Matrix y(x.rows(), x.cols());
   tanh_kernel(x.value().data(), y.data(), x.size());
   return make_op("tanh", std::move(y), {x},
-                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {g * (1.0 - square(out))}; });
+                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {tanh_backward(g, out)}; });
 }
 
 // d sigmoid x = g y (1 - y)
@@ -301,7 +338,7 @@ Var softplus(const Var& x) {
 // d relu x = g [x > 0]
 Var relu(const Var& x) {
   return make_op("relu", x.value().cwiseMax(Scalar(0)), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {g * constant(mask_of(in[0].value(), [](Scalar v) { return v > 0; }))};
+    return {times_slope(g, in[0], [](const auto& a) { return indicator(a > Scalar(0)); })};
   });
 }
 
@@ -327,7 +364,7 @@ Var pow(const Var& x, Scalar p) {
 // d |x| = g sign(x)
 Var abs(const Var& x) {
   return make_op("abs", x.value().cwiseAbs(), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {g * constant(in[0].value().unaryExpr([](Scalar v) { return Scalar((v > 0) - (v < 0)); }))};
+    return {times_slope(g, in[0], [](const auto& a) { return indicator(a > Scalar(0)) - indicator(a < Scalar(0)); })};
   });
 }
 
@@ -347,7 +384,7 @@ Var maximum(const Var& a, const Var& b) {
 Var clamp(const Var& x, Scalar lo, Scalar hi) {
   if (!(lo <= hi)) fail("clamp", "lower bound " + std::to_string(lo) + " exceeds upper bound " + std::to_string(hi));
   return make_op("clamp", x.value().cwiseMax(lo).cwiseMin(hi), {x}, [lo, hi](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {g * constant(mask_of(in[0].value(), [lo, hi](Scalar v) { return lo <= v && v <= hi; }))};
+    return {times_slope(g, in[0], [lo, hi](const auto& a) { return indicator(a >= lo && a <= hi); })};
   });
 }
 

@@ -74,8 +74,13 @@ std::vector<Var> topological_order(const Var& y) {
   return order;
 }
 
-// Adjoint dy/dv of every node v of y's graph, propagated by the chain rule in reverse order.
-std::unordered_map<Node*, Var> adjoints(const Var& y, const std::vector<Var>& order) {
+// Adjoint dy/dv of the nodes v of y's graph, propagated by the chain rule in reverse order.
+// Returned: the adjoints of the leaves and of the nodes in `wanted`. Every other adjoint is
+// released as soon as its node's backward rule has consumed it, so only the gradients still in
+// flight are alive at any time (about one layer's worth in an MLP rather than the whole graph's),
+// and the memory freed is reused for the next ones.
+std::unordered_map<Node*, Var> adjoints(const Var& y, const std::vector<Var>& order,
+                                        const std::unordered_set<Node*>& wanted = {}) {
   std::unordered_map<Node*, Var> adjoint;
   adjoint.emplace(y.node(), Var(Matrix::Ones(1, 1)));
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -84,6 +89,7 @@ std::unordered_map<Node*, Var> adjoints(const Var& y, const std::vector<Var>& or
     auto found = adjoint.find(n);
     if (found == adjoint.end() || !n->backward) continue;
     const Var g = found->second;
+    if (!wanted.contains(n)) adjoint.erase(found);
     Grads gs = n->backward(n->parents, v, g);
     for (std::size_t i = 0; i < n->parents.size() && i < gs.size(); ++i) {
       const Var& p = n->parents[i];
@@ -115,7 +121,10 @@ Grads grad(const Var& y, const std::vector<Var>& xs, bool create_graph) {
   std::optional<NoGrad> recording_off;
   if (!create_graph) recording_off.emplace();
   const auto order = topological_order(y);
-  const auto adjoint = adjoints(y, order);
+  std::unordered_set<Node*> wanted;
+  for (const Var& x : xs)
+    if (x.defined()) wanted.insert(x.node());
+  const auto adjoint = adjoints(y, order, wanted);
   for (const Var& x : xs) {
     auto found = x.defined() ? adjoint.find(x.node()) : adjoint.end();
     if (found != adjoint.end()) result.push_back(found->second);

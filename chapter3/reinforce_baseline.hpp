@@ -14,7 +14,7 @@ struct BaselineConfig {
   double clip = 1.0;                  // gradient-norm clip (actor and critic)
   // Critic inner loop (step 3): check every `check_every` steps; stop after `patience`
   // consecutive checks whose relative decrease is below epsilon, or after k_max steps.
-  int k_max = 20;                     // the book: 2000 (see 3_2_4_reinforce_baseline.cpp's header)
+  int k_max = 10;                     // the book: 2000 (see 3_2_4_reinforce_baseline.cpp's header)
   int check_every = 10;
   int patience = 10;
   double epsilon = 1e-6;

@@ -10,9 +10,6 @@
 #include <stdexcept>
 #include <thread>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "chapter3/common/run_internal.hpp"
 #include "envs/env.hpp"
@@ -429,22 +426,8 @@ int Experiment::evaluate_saved(const RestoreFn& restore) {
 
 }  // namespace detail
 
-// glibc serves blocks above its mmap threshold (128 KiB to 32 MiB, adapting) with fresh pages
-// from the kernel and unmaps them on free, and trims the heap's top likewise. A batch of 50
-// CartPole episodes is up to 25000 rows, so every layer's activations are megabytes: each
-// forward and backward pass then page-faults in zeroed memory again, measured at half of
-// reinforce_baseline's run time spent in the kernel. Keeping freed memory in the process for
-// reuse removes that; the cost is that the peak working set stays resident until exit.
-void keep_freed_memory() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_TOP_PAD, 64 << 20);
-#endif
-}
-
 int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const TrainFn& train, const RestoreFn& restore) {
-  keep_freed_memory();
+  ad::keep_freed_memory();  // large batches: see autodiff/memory.hpp
   RunOptions checked = run;
   const std::string who = (run.algorithm.empty() ? "run_experiment" : run.algorithm) + ": ";
   if (run.algorithm.empty() || run.algorithm.find_first_of("/\\ ") != std::string::npos) {

@@ -230,9 +230,4 @@ using RestoreFn = std::function<ActFn(const PolicyFile& policy)>;
 int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const TrainFn& train,
                    const RestoreFn& restore = {});
 
-// Tells the C library to keep freed memory for reuse instead of returning it to the kernel
-// (large batches otherwise spend half their time in page faults). run_experiment calls it;
-// other programs that train on large batches (tests, benchmarks) may too.
-void keep_freed_memory();
-
 }  // namespace pgcpp

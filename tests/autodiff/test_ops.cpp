@@ -201,3 +201,43 @@ TEST_CASE("the double tanh kernel is within a few ulps of std::tanh") {
   }
   CHECK(worst <= 4.0);  // the reference itself may be off by up to 1 ulp
 }
+
+TEST_CASE("grad with respect to interior nodes and to the output itself") {
+  // backward passes release interior adjoints once used; the ones asked for must survive.
+  Rng rng(5);
+  Var x(random_matrix(3, 2, rng), true);
+  const Var h = tanh(x);
+  const Var y = sum(square(h));
+  const auto g = grad(y, {h, x, h, y});
+  const Matrix t = h.value();
+  const double tol = 16 * std::numeric_limits<Scalar>::epsilon();
+  CHECK(test::normalized_error(g[0].value(), 2 * t) <= tol);
+  CHECK(test::normalized_error(g[1].value(), (2 * t.array() * (1 - t.array().square())).matrix()) <= tol);
+  CHECK(g[2].value() == g[0].value());
+  CHECK(g[3].value() == Matrix::Ones(1, 1));
+}
+
+TEST_CASE("third derivatives through tanh and relu backward rules" * NEEDS_DOUBLE("closed forms checked to 1e-12")) {
+  // tanh' = 1 - t^2, tanh'' = -2 t (1 - t^2), tanh''' = (1 - t^2)(6 t^2 - 2): each order
+  // differentiates the previous order's backward rule.
+  Rng rng(6);
+  const Matrix x0 = random_matrix(2, 3, rng, -2.0, 2.0);
+  Var x(x0, true);
+  const Var d1 = grad(sum(tanh(x)), {x}, true)[0];
+  const Var d2 = grad(sum(d1), {x}, true)[0];
+  const Var d3 = grad(sum(d2), {x})[0];
+  const Eigen::Array<Scalar, Eigen::Dynamic, Eigen::Dynamic> t = x0.array().tanh(), s = 1 - t.square();
+  CHECK(test::normalized_error(d1.value(), s.matrix()) <= 1e-12);
+  CHECK(test::normalized_error(d2.value(), (-2 * t * s).matrix()) <= 1e-12);
+  CHECK(test::normalized_error(d3.value(), (s * (6 * t.square() - 2)).matrix()) <= 1e-12);
+  // relu(x)^3 / 3: first derivative relu(x)^2, second 2 relu(x), third 2 [x > 0].
+  const Matrix r0 = away_from_zero(2, 3);
+  Var r(r0, true);
+  const Var e1 = grad(sum(relu(r) * relu(r) * relu(r)) / 3.0, {r}, true)[0];
+  const Var e2 = grad(sum(e1), {r}, true)[0];
+  const Var e3 = grad(sum(e2), {r})[0];
+  const Matrix pos = (r0.array() > 0).cast<Scalar>().matrix();
+  CHECK(test::normalized_error(e1.value(), r0.cwiseMax(0).cwiseAbs2()) <= 1e-12);
+  CHECK(test::normalized_error(e2.value(), 2 * r0.cwiseMax(0)) <= 1e-12);
+  CHECK(test::normalized_error(e3.value(), 2 * pos) <= 1e-12);
+}

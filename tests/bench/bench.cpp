@@ -6,12 +6,22 @@
 // The hand-written version preallocates every buffer and codes each derivative directly; the
 // autodiff version is what the chapter's algorithms run. Reported: microseconds per iteration,
 // GFLOP/s counting the matrix products only (2 N in out per product: 3 per layer, 2 for the
-// first), and the ratio autodiff / hand-written, all measured in the same run (machines differ).
+// first), and the ratio autodiff / hand-written, all measured in the same run (machines differ),
+// in alternating blocks (machine load changes during a run, e.g. on a shared machine).
+//
+// Memory: the autodiff allocates a graph's matrices anew every iteration. With glibc's default
+// settings the freed top of the heap goes back to the kernel after each iteration and is
+// page-faulted back in, zeroed, in the next one: at (b)'s size that is most of the autodiff's
+// cost beyond the hand-written version's. The chapter's programs therefore tell glibc to keep
+// freed memory (ad::keep_freed_memory(), autodiff/memory.hpp, called by run_experiment), and
+// the benchmark measures under the same settings; --default-malloc measures under glibc's
+// defaults instead.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
@@ -36,24 +46,38 @@ double flops_per_iteration(const Spec& s) {
   return f;
 }
 
-// Median seconds per call over `reps` timed blocks (after a warm-up block).
-double time_per_call(const std::function<void()>& f, double min_block_seconds) {
-  using clock = std::chrono::steady_clock;
+
+using clock_type = std::chrono::steady_clock;
+
+// Seconds for `calls` calls of f.
+double time_block(const std::function<void()>& f, int calls) {
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < calls; ++i) f();
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// Number of calls of f that last at least min_block_seconds (the last sizing block warms up).
+int block_size(const std::function<void()>& f, double min_block_seconds) {
   int calls = 1;
-  while (true) {  // size a block to last at least min_block_seconds
-    auto t0 = clock::now();
-    for (int i = 0; i < calls; ++i) f();
-    if (std::chrono::duration<double>(clock::now() - t0).count() >= min_block_seconds) break;
-    calls *= 2;
-  }
-  std::vector<double> blocks;
+  while (time_block(f, calls) < min_block_seconds) calls *= 2;
+  return calls;
+}
+
+// Median seconds per call of f and of g over 7 timed blocks each. Their blocks alternate, so
+// that a change in machine load during the run affects both alike.
+std::pair<double, double> time_per_call(const std::function<void()>& f, const std::function<void()>& g,
+                                        double min_block_seconds) {
+  const int calls_f = block_size(f, min_block_seconds), calls_g = block_size(g, min_block_seconds);
+  std::vector<double> blocks_f, blocks_g;
   for (int r = 0; r < 7; ++r) {
-    auto t0 = clock::now();
-    for (int i = 0; i < calls; ++i) f();
-    blocks.push_back(std::chrono::duration<double>(clock::now() - t0).count() / calls);
+    blocks_f.push_back(time_block(f, calls_f) / calls_f);
+    blocks_g.push_back(time_block(g, calls_g) / calls_g);
   }
-  std::sort(blocks.begin(), blocks.end());
-  return blocks[blocks.size() / 2];
+  auto median = [](std::vector<double>& v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(blocks_f), median(blocks_g)};
 }
 
 // ---- The hand-written version: plain Eigen, buffers reused, derivatives coded directly. ----
@@ -83,6 +107,16 @@ class HandWritten {
       mb_.push_back(Matrix::Zero(1, b_[l].cols()));
       vb_.push_back(mb_.back());
     }
+  }
+
+  // The parameters in Mlp::parameters()' order: W and b of each layer.
+  std::vector<Matrix> parameters() const {
+    std::vector<Matrix> p;
+    for (std::size_t l = 0; l < W_.size(); ++l) {
+      p.push_back(W_[l]);
+      p.push_back(b_[l]);
+    }
+    return p;
   }
 
   void iterate() {
@@ -168,14 +202,18 @@ struct Autodiff {
 
 int main(int argc, char** argv) {
   double seconds = 0.2;
+  bool default_malloc = false;
   Cli cli("bench", "Autodiff forward+backward+Adam against hand-written Eigen (Section 3.1 machinery).");
   cli.option("--block-seconds", seconds, "minimum length of one timed block");
+  cli.flag("--default-malloc", default_malloc, "keep glibc's default malloc settings (the chapter's programs change them)");
   cli.parse(argc, argv);
   cli.require(seconds > 0, "--block-seconds must be positive");
+  if (!default_malloc) ad::keep_freed_memory();
 
   const std::vector<Spec> specs{{"(a) 4-64-64-2 tanh, batch 64", {4, 64, 64, 2}, Activation::Tanh, 64, true},
                                 {"(b) 3-256-256-1 relu, batch 256", {3, 256, 256, 1}, Activation::ReLU, 256, false}};
-  std::printf("scalar: %s   (targets: ratio <= 3 for (a), <= 1.5 for (b))\n", sizeof(Scalar) == 8 ? "double" : "float");
+  std::printf("scalar: %s, malloc: %s   (targets: ratio <= 3 for (a), <= 1.5 for (b))\n", sizeof(Scalar) == 8 ? "double" : "float",
+              default_malloc ? "glibc defaults" : "keeps freed memory");
   std::printf("%-34s %12s %12s %10s %10s %7s\n", "network", "hand us/it", "autodiff us", "hand GF/s", "ad GF/s", "ratio");
   for (const Spec& s : specs) {
     Rng rng(1);
@@ -187,8 +225,23 @@ int main(int argc, char** argv) {
     for (int& a : actions) a = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(s.sizes.back())));
     HandWritten hand(s, init, X, T, actions);
     Autodiff autodiff(s, init, X, T, actions);
-    const double t_hand = time_per_call([&] { hand.iterate(); }, seconds);
-    const double t_ad = time_per_call([&] { autodiff.iterate(); }, seconds);
+    // Both versions must do the same work: from the same start, a few iterations must give the
+    // same parameters up to rounding (observed: 1e-15 in double, 1e-6 in float), far below the
+    // 1e-3 that one Adam step moves a coordinate.
+    for (int k = 0; k < 3; ++k) {
+      hand.iterate();
+      autodiff.iterate();
+    }
+    const std::vector<Matrix> hand_params = hand.parameters();
+    const ParameterSet ad_params = autodiff.net.parameters();
+    for (std::size_t i = 0; i < hand_params.size(); ++i) {
+      const Scalar diff = (hand_params[i] - ad_params.list()[i].value()).cwiseAbs().maxCoeff();
+      if (!(diff <= Scalar(1e-5))) {
+        std::fprintf(stderr, "%s: hand-written and autodiff parameters %zu differ by %g\n", s.name.c_str(), i, double(diff));
+        return 1;
+      }
+    }
+    const auto [t_hand, t_ad] = time_per_call([&] { hand.iterate(); }, [&] { autodiff.iterate(); }, seconds);
     const double f = flops_per_iteration(s);
     std::printf("%-34s %12.1f %12.1f %10.2f %10.2f %7.2f\n", s.name.c_str(), t_hand * 1e6, t_ad * 1e6, f / t_hand / 1e9,
                 f / t_ad / 1e9, t_ad / t_hand);

@@ -10,7 +10,6 @@
 #include <numeric>
 
 #include "chapter3/reinforce.hpp"
-#include "chapter3/common/run.hpp"
 #include "chapter3/reinforce_baseline.hpp"
 
 using namespace pgcpp;
@@ -60,7 +59,7 @@ TEST_CASE("minibatch REINFORCE (3.24), Example 3.1 settings: 400 episodes lift t
 }
 
 TEST_CASE("REINFORCE with a learned baseline, Example 3.2 settings: 600 episodes lift the return to 2x chance") {
-  keep_freed_memory();  // large batches: see run.hpp
+  ad::keep_freed_memory();  // large batches: see autodiff/memory.hpp
   BaselineConfig cfg;
   cfg.episodes = 600;
   Rng rng(1);
