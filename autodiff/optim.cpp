@@ -20,6 +20,14 @@ Optimizer::Optimizer(ParameterSet params, StepSize step_size) : params_(std::mov
     fail("Optimizer", "step size must be positive and finite, got " + std::to_string(step_size.alpha));
 }
 
+Scalar Optimizer::minimize(const Var& loss, Scalar max_norm) {
+  zero_grad();
+  backward(loss);
+  const Scalar norm = max_norm > 0 ? params_.clip_grad_norm(max_norm) : params_.grad_norm();
+  step();
+  return norm;
+}
+
 void Optimizer::step() {
   const Scalar alpha = step_size_.at(k_);
   ++k_;

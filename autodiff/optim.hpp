@@ -36,6 +36,9 @@ class Optimizer {
   virtual ~Optimizer() = default;
   void step();  // one update from the current gradients; parameters with no gradient are skipped
   void zero_grad() { params_.zero_grad(); }
+  // One descent step on a 1x1 loss: zero the gradients, backpropagate, clip their global norm
+  // to max_norm (0 = no clipping), step. Returns the norm before clipping.
+  Scalar minimize(const Var& loss, Scalar max_norm = 0);
   long iterations() const { return k_; }
   ParameterSet& parameters() { return params_; }
   virtual std::string name() const = 0;

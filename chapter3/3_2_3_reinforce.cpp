@@ -54,10 +54,7 @@ void train_reinforce(const ReinforceConfig& cfg, Env& env, Policy& policy, Rng& 
     const Var loss = -sum(log_pi * Var(Matrix(w))) / static_cast<Scalar>(n);
 
     //  - Update theta_{k+1} = theta_k + alpha g_k (Adam; the gradient norm clipped first).
-    optimizer.zero_grad();
-    backward(loss);
-    optimizer.parameters().clip_grad_norm(static_cast<Scalar>(cfg.clip));
-    optimizer.step();
+    optimizer.minimize(loss, static_cast<Scalar>(cfg.clip));
 
     if (on_batch) on_batch(k, batch, loss.item());
     if (solved.record(batch)) break;

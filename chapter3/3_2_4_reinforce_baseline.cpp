@@ -34,10 +34,7 @@ int fit_value(const BaselineConfig& cfg, Mlp& value, Optimizer& optimizer, const
   for (k = 1; k <= cfg.k_max; ++k) {
     // L_V(phi) = 1/N sum_i sum_t (g_t - V_phi(s_t))^2
     const Var loss = sum(square(target - value(s))) / n_trajectories;
-    optimizer.zero_grad();
-    backward(loss);
-    optimizer.parameters().clip_grad_norm(static_cast<Scalar>(cfg.clip));
-    optimizer.step();
+    optimizer.minimize(loss, static_cast<Scalar>(cfg.clip));
     final_loss = loss.item();
     if (k % cfg.check_every != 0) continue;
     // Stop when (L^(k-1) - L^(k)) / max(1, |L^(k-1)|) < eps for M consecutive checks.
@@ -91,10 +88,7 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
     // 5. A single actor step on -1/N sum_i sum_t gamma^t log pi(a_t|s_t) A_t               (3.25)
     const Var log_pi = policy.log_prob(obs, stack_actions(batch));
     const Var loss = -sum(log_pi * Var(Matrix(discount.cwiseProduct(advantage)))) / N;
-    actor.zero_grad();
-    backward(loss);
-    actor.parameters().clip_grad_norm(static_cast<Scalar>(cfg.clip));
-    actor.step();
+    actor.minimize(loss, static_cast<Scalar>(cfg.clip));
     stats.actor_loss = loss.item();
 
     // 6. Repeat (until the budget, or solved: the last 100 episodes average cfg.solved).

@@ -2,6 +2,8 @@
 // (gradient a_i theta_i), and the parameter-set utilities.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "autodiff/autodiff.hpp"
 
 using namespace pgcpp;
@@ -123,4 +125,26 @@ TEST_CASE("backward accumulates into leaves; NoGrad records nothing") {
   CHECK(x.grad()(0, 0) == doctest::Approx(2 * 3.0 + 1));
   NoGrad off;
   CHECK(!(x * 2.0).requires_grad());
+}
+
+TEST_CASE("minimize: zero_grad, backward, clip to the global norm, step") {
+  // f = 1/2 (1 theta_0^2 + 4 theta_1^2) at (1, -2): gradient (1, -8), norm sqrt(65).
+  const Vector a{{1.0, 4.0}};
+  auto loss_of = [&](const Var& theta) { return sum(Var(Matrix(a)) * square(theta)) * Scalar(0.5); };
+  SUBCASE("no clipping: one plain SGD step") {
+    Var theta(Matrix(Vector{{1.0, -2.0}}), true);
+    Sgd opt(ParameterSet({theta}), StepSize::constant(Scalar(0.1)));
+    theta.grad() = Matrix::Constant(2, 1, 100);  // a stale gradient: minimize must zero it first
+    CHECK(opt.minimize(loss_of(theta)) == doctest::Approx(std::sqrt(65.0)));
+    CHECK(theta.value()(0, 0) == doctest::Approx(1.0 - 0.1 * 1.0));
+    CHECK(theta.value()(1, 0) == doctest::Approx(-2.0 + 0.1 * 8.0));
+  }
+  SUBCASE("clipped to norm 1: the step is the unit gradient direction (torch's 1e-6 guard aside)") {
+    Var theta(Matrix(Vector{{1.0, -2.0}}), true);
+    Sgd opt(ParameterSet({theta}), StepSize::constant(Scalar(0.1)));
+    opt.minimize(loss_of(theta), Scalar(1));
+    const double scale = 1.0 / (std::sqrt(65.0) + 1e-6);
+    CHECK(theta.value()(0, 0) == doctest::Approx(1.0 - 0.1 * 1.0 * scale));
+    CHECK(theta.value()(1, 0) == doctest::Approx(-2.0 + 0.1 * 8.0 * scale));
+  }
 }
