@@ -82,6 +82,8 @@ void add_run_flags(Cli& cli, RunOptions& run);
 // After cli.parse: exits 2 (through cli.require) unless --env names a known environment and
 // 1 <= --seeds <= 256; then rewrites run.env as the Gymnasium id ("CartPole-v1"), so a demo
 // may check it, e.g. cli.require(run.env == "CartPole-v1", "REINFORCE needs a discrete action space").
+// With --load and no --env, run.env is left empty (the environment comes from the policy file):
+// such a check should then pass, e.g. cli.require(!run.load.empty() || run.env == ...).
 void check_run_flags(const Cli& cli, RunOptions& run);
 
 // "cartpole" / "pendulum" for either spelling; throws std::invalid_argument otherwise.

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
            "over steps and divided by the number of episodes, stop at a 100-episode average of 475).");
   cli.parse(argc, argv);
   check_run_flags(cli, run);
-  cli.require(run.env == "CartPole-v1", "REINFORCE's demo is Example 3.1 on CartPole-v1 (--env cartpole)");
+  cli.require(!run.load.empty() || run.env == "CartPole-v1", "REINFORCE's demo is Example 3.1 on CartPole-v1 (--env cartpole)");
   cli.require(cfg.batch >= 1, "--batch must be >= 1");
   cli.require(cfg.lr > 0 && cfg.gamma >= 0 && cfg.gamma <= 1 && cfg.clip >= 0, "--lr > 0, 0 <= --gamma <= 1, --clip >= 0");
   cli.require(cfg.estimator == "auto" || cfg.estimator == "return" || cfg.estimator == "rtg",

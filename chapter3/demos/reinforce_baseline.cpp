@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
            "--k-max 2000 gives the book's.");
   cli.parse(argc, argv);
   check_run_flags(cli, run);
-  cli.require(run.env == "CartPole-v1", "this demo is Example 3.2 on CartPole-v1 (--env cartpole)");
+  cli.require(!run.load.empty() || run.env == "CartPole-v1", "this demo is Example 3.2 on CartPole-v1 (--env cartpole)");
   cli.require(cfg.batch >= 1 && cfg.episodes >= 1, "--batch and --episodes must be >= 1");
   cli.require(cfg.lr_actor > 0 && cfg.lr_critic > 0, "--lr-actor and --lr-critic must be > 0");
   cli.require(cfg.gamma >= 0 && cfg.gamma <= 1 && cfg.clip >= 0, "0 <= --gamma <= 1 and --clip >= 0");
