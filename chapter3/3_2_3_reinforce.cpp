@@ -11,7 +11,7 @@
 // tanh, Adam 2.5e-3, gamma 0.99, gradient-norm clip 1.0, returns-to-go not normalized, loss
 // summed over steps and divided by the number of episodes; naive: 2000 episodes, minibatch: 20
 // episodes per update, at most 3000 episodes, stopping once the last 100 average 475.
-#include "chapter3/reinforce.hpp"
+#include "chapter3/3_2_3_reinforce.hpp"
 
 
 namespace pgcpp {

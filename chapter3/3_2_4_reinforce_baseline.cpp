@@ -18,7 +18,7 @@
 // cannot fire that early: 10 steps per batch), the nearest setting that keeps every run of seeds
 // 1-5 under two minutes on one core (K_max = 20 took up to 113 s of CPU, too close);
 // --k-max 2000 gives the book's.
-#include "chapter3/reinforce_baseline.hpp"
+#include "chapter3/3_2_4_reinforce_baseline.hpp"
 
 #include <cmath>
 

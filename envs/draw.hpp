@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "envs/plot/svg.hpp"
+#include "plot/svg.hpp"
 
 namespace pgcpp::draw {
 

@@ -3,8 +3,8 @@
 //
 //   reinforce              minibatch REINFORCE, 20 episodes per update, (3.24): Fig. 3.3, 3.4
 //   reinforce --batch 1    naive REINFORCE, one episode per update, (3.23), 2000 episodes: Fig. 3.2
-#include "chapter3/common/demo.hpp"
-#include "chapter3/reinforce.hpp"
+#include "chapter3/experiment/demo.hpp"
+#include "chapter3/3_2_3_reinforce.hpp"
 
 using namespace pgcpp;
 

@@ -1,8 +1,8 @@
 // reinforce_baseline: Section 3.2.4.4's minibatch REINFORCE with a learned value baseline on
 // CartPole-v1 (Example 3.2; Fig. 3.5 and 3.6). The algorithm is in
 // chapter3/3_2_4_reinforce_baseline.cpp; this file only turns flags into a run.
-#include "chapter3/common/demo.hpp"
-#include "chapter3/reinforce_baseline.hpp"
+#include "chapter3/experiment/demo.hpp"
+#include "chapter3/3_2_4_reinforce_baseline.hpp"
 
 using namespace pgcpp;
 

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
-#include "envs/cli.hpp"
+#include "chapter3/experiment/cli.hpp"
 
 using namespace pgcpp;
 using namespace pgcpp::ad;

@@ -1,5 +1,5 @@
 // Section 3.1, numerically: Theorems 3.1-3.4 on functions whose L, mu, theta* and f* are known
-// exactly (chapter3/section_3_1.hpp), with the iterates produced by the library's optimizers.
+// exactly (chapter3/3_1_gradient_optimization.hpp), with the iterates produced by the library's optimizers.
 //
 // Tolerances. GD bounds are checked at every k; where a bound holds with equality (k = 0, or
 // alpha = 2/(mu+L) on a quadratic) rounding may exceed it by ~k eps relative, hence
@@ -16,7 +16,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "autodiff/autodiff.hpp"
-#include "chapter3/section_3_1.hpp"
+#include "chapter3/3_1_gradient_optimization.hpp"
 
 using namespace pgcpp;
 using namespace pgcpp::section_3_1;

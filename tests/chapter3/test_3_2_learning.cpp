@@ -9,8 +9,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "chapter3/reinforce.hpp"
-#include "chapter3/reinforce_baseline.hpp"
+#include "chapter3/3_2_3_reinforce.hpp"
+#include "chapter3/3_2_4_reinforce_baseline.hpp"
 
 using namespace pgcpp;
 

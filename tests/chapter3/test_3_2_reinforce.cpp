@@ -7,9 +7,9 @@
 #include <limits>
 #include <vector>
 
-#include "chapter3/common/demo.hpp"
-#include "chapter3/reinforce.hpp"
-#include "chapter3/reinforce_baseline.hpp"
+#include "chapter3/experiment/demo.hpp"
+#include "chapter3/3_2_3_reinforce.hpp"
+#include "chapter3/3_2_4_reinforce_baseline.hpp"
 
 using namespace pgcpp;
 using ad::Var;

@@ -22,7 +22,7 @@
 #include "autodiff/autodiff.hpp"
 #include "chapter3/common/policy.hpp"
 #include "chapter3/common/rollout.hpp"
-#include "chapter3/pg_lemma.hpp"
+#include "chapter3/3_2_2_pg_lemma.hpp"
 #include "envs/tabular_mdp.hpp"
 #include "tests/needs_double.hpp"
 

@@ -7,7 +7,7 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "envs/plot/contour.hpp"
+#include "plot/contour.hpp"
 
 using namespace pgcpp::plot;
 

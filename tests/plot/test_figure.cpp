@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "envs/plot/plot.hpp"
+#include "plot/plot.hpp"
 #include "tests/plot/xml_check.hpp"
 
 using namespace pgcpp::plot;

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "envs/plot/svg.hpp"
+#include "plot/svg.hpp"
 #include "tests/plot/xml_check.hpp"
 
 using namespace pgcpp::plot;

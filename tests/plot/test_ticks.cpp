@@ -5,7 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "envs/plot/ticks.hpp"
+#include "plot/ticks.hpp"
 
 using namespace pgcpp::plot;
 

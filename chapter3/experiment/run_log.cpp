@@ -10,7 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "chapter3/common/run_internal.hpp"
+#include "chapter3/experiment/run_internal.hpp"
 
 namespace pgcpp {
 

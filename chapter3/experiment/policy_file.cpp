@@ -1,4 +1,4 @@
-#include "chapter3/common/policy_file.hpp"
+#include "chapter3/experiment/policy_file.hpp"
 
 #include <bit>
 #include <cstdio>

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "chapter3/common/run.hpp"
+#include "chapter3/experiment/run.hpp"
 #include "envs/draw.hpp"
 #include "envs/env.hpp"
 

@@ -1,4 +1,4 @@
-#include "chapter3/common/demo.hpp"
+#include "chapter3/experiment/demo.hpp"
 
 #include <charconv>
 #include <sstream>

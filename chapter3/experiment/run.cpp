@@ -1,5 +1,5 @@
 // run_experiment: command line, per-seed training threads, evaluation, and the files of a run.
-#include "chapter3/common/run.hpp"
+#include "chapter3/experiment/run.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <thread>
 
 
-#include "chapter3/common/run_internal.hpp"
+#include "chapter3/experiment/run_internal.hpp"
 #include "envs/env.hpp"
 
 namespace pgcpp {

@@ -1,4 +1,4 @@
-#include "envs/plot/contour.hpp"
+#include "plot/contour.hpp"
 
 #include <array>
 #include <cmath>

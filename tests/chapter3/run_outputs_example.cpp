@@ -1,11 +1,11 @@
-// run_outputs_example: the smallest program that uses chapter3/common/run.hpp, for its tests and
+// run_outputs_example: the smallest program that uses chapter3/experiment/run.hpp, for its tests and
 // as a template for a demo. Not an algorithm of the book: random-search hill climbing on a linear
 // policy (CartPole: push right iff theta . s > 0; Pendulum: torque clip(theta . s, -2, 2)), which
 // keeps a perturbation theta + sigma eps whenever its episode return is at least the best so far.
 #include <algorithm>
 #include <stdexcept>
 
-#include "chapter3/common/run.hpp"
+#include "chapter3/experiment/run.hpp"
 #include "envs/env.hpp"
 
 using namespace pgcpp;

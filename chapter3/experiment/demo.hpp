@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "chapter3/common/policy.hpp"
-#include "chapter3/common/run.hpp"
+#include "chapter3/experiment/run.hpp"
 
 namespace pgcpp {
 

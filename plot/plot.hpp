@@ -1,5 +1,5 @@
 // Figures for the demos: panels of line plots, scatter, mean ± spread bands, log axes and
-// contour plots, written as self-contained SVG (envs/plot/svg.hpp) with no external tools.
+// contour plots, written as self-contained SVG (plot/svg.hpp) with no external tools.
 //
 //   Figure fig(1, 2, 1000, 420);
 //   fig.title("REINFORCE on CartPole");
@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "envs/plot/contour.hpp"
-#include "envs/plot/svg.hpp"
-#include "envs/plot/ticks.hpp"
+#include "plot/contour.hpp"
+#include "plot/svg.hpp"
+#include "plot/ticks.hpp"
 
 namespace pgcpp::plot {
 

@@ -1,7 +1,7 @@
 // Section 3.2.4.4: minibatch REINFORCE with a learned value baseline. See 3_2_4_reinforce_baseline.cpp.
 #pragma once
 
-#include "chapter3/reinforce.hpp"
+#include "chapter3/3_2_3_reinforce.hpp"
 
 namespace pgcpp {
 

@@ -1,4 +1,4 @@
-// Pieces of chapter3/common/run.cpp shared between its files; not for algorithms.
+// Pieces of chapter3/experiment/run.cpp shared between its files; not for algorithms.
 #pragma once
 
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "chapter3/common/run.hpp"
+#include "chapter3/experiment/run.hpp"
 
 namespace pgcpp::detail {
 

@@ -1,4 +1,4 @@
-#include "envs/plot/plot.hpp"
+#include "plot/plot.hpp"
 
 #include <algorithm>
 #include <cmath>

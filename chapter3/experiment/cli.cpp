@@ -1,4 +1,4 @@
-#include "envs/cli.hpp"
+#include "chapter3/experiment/cli.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "chapter3/common/run_internal.hpp"
-#include "envs/plot/plot.hpp"
+#include "chapter3/experiment/run_internal.hpp"
+#include "plot/plot.hpp"
 
 namespace pgcpp::detail {
 

@@ -1,4 +1,4 @@
-#include "envs/plot/svg.hpp"
+#include "plot/svg.hpp"
 
 #include <algorithm>
 #include <cmath>

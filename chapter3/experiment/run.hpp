@@ -35,7 +35,7 @@
 //                     architecture, parameter_count, scalar, hyperparameters {...}.
 //   curve.svg         return of every training episode (faint) and its moving average over 20
 //                     episodes, against episodes or env steps, titled "<figure>, <env id>".
-//   policy.bin        the final policy (chapter3/common/policy_file.hpp).
+//   policy.bin        the final policy (chapter3/experiment/policy_file.hpp).
 //   rollout.svg       filmstrip of the first evaluation episode; rollout_anim.svg: its animation.
 // With --seeds K (K > 1): seeds N..N+K-1 train in parallel threads, each writing the files above
 // in DIR/seed<s>/ (DIR defaults to runs/<algorithm>-<env>-seeds<N>-<N+K-1>/); DIR itself gets the
@@ -59,8 +59,8 @@
 #include <Eigen/Core>
 
 #include "autodiff/autodiff.hpp"
-#include "chapter3/common/policy_file.hpp"
-#include "envs/cli.hpp"
+#include "chapter3/experiment/policy_file.hpp"
+#include "chapter3/experiment/cli.hpp"
 
 namespace pgcpp {
 

@@ -1,4 +1,4 @@
-#include "envs/plot/ticks.hpp"
+#include "plot/ticks.hpp"
 
 #include <algorithm>
 #include <cmath>
