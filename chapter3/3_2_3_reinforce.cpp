@@ -7,7 +7,7 @@
 //      - compute g_k as in (3.23)                          - compute g_k as in (3.24)
 //      - theta_{k+1} = theta_k + alpha_k g_k               - theta_{k+1} = theta_k + alpha_k g_k
 //
-// Example 3.1's settings (../shared/book/example_settings.md) are the defaults: pi 4-128-128-2
+// Example 3.1's settings (those of the course's example script) are the defaults: pi 4-128-128-2
 // tanh, Adam 2.5e-3, gamma 0.99, gradient-norm clip 1.0, returns-to-go not normalized, loss
 // summed over steps and divided by the number of episodes; naive: 2000 episodes, minibatch: 20
 // episodes per update, at most 3000 episodes, stopping once the last 100 average 475.
@@ -35,7 +35,7 @@ Vector reinforce_weights(const std::vector<Trajectory>& batch, double gamma, boo
 }
 
 void train_reinforce(const ReinforceConfig& cfg, Env& env, Policy& policy, Rng& rng, const BatchCallback& on_batch) {
-  const bool full_return = cfg.estimator == "return" || (cfg.estimator == "auto" && cfg.batch == 1);
+  const bool full_return = cfg.estimator() == "return" || (cfg.estimator() == "auto" && cfg.batch == 1);
   Adam optimizer(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr)));
   SolvedRule solved(cfg.solved);
   long episodes = 0;

@@ -45,7 +45,7 @@ int fit_value(const BaselineConfig& cfg, Mlp& value, Optimizer& optimizer, const
     }
     previous = final_loss;
   }
-  return std::min(k, cfg.k_max);
+  return std::min(k, cfg.k_max());
 }
 
 void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& policy, Mlp& value, Rng& rng,
@@ -69,7 +69,7 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
       const std::vector<double> rtg = returns_to_go(tau.rewards, cfg.gamma);
       for (int t = 0; t < tau.length(); ++t, ++row) {
         g(row) = static_cast<Scalar>(rtg[t]);
-        discount(row) = static_cast<Scalar>(std::pow(cfg.gamma, t));
+        discount(row) = static_cast<Scalar>(std::pow(cfg.gamma(), t));
       }
     }
 
@@ -83,7 +83,7 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
       NoGrad off;
       advantage = g - value(Var(obs)).value().col(0);
     }
-    if (cfg.standardize) advantage = standardize(advantage);  // (A - mu_A) / (sigma_A + delta)
+    if (!cfg.no_standardize) advantage = standardize(advantage);  // (A - mu_A) / (sigma_A + delta)
 
     // 5. A single actor step on -1/N sum_i sum_t gamma^t log pi(a_t|s_t) A_t               (3.25)
     const Var log_pi = policy.log_prob(obs, stack_actions(batch));

@@ -37,17 +37,20 @@ namespace plot = pgcpp::plot;
 
 namespace {
 
-struct Config {
-  double mu = 1.0;       // strong convexity of the quadratic, (3.6)
-  double L = 4.0;        // smoothness of both functions, (3.2)
-  int steps = 1000;      // GD iterations
-  int sgd_steps = 2000;  // K, SGD iterations
-  double alpha = 0.05;   // SGD constant step size, (3.9)
-  double sigma = 1.0;    // oracle noise: E||g - grad f||^2 = sigma^2
-  int runs = 200;        // seeded SGD runs per expectation
-  std::uint64_t seed = 0;
-  std::string out = "runs/gd_sgd";
-  bool quiet = false;
+struct Config : Params {
+  Param<double> mu{this, "--mu", 1.0, "strong convexity mu of the quadratic (its smallest eigenvalue), (3.6)",
+                   Range<double>::open_closed(0, 1e3)};
+  Param<double> L{this, "--L", 4.0, "smoothness L of both functions (the quadratic's largest eigenvalue), (3.2)",
+                  Range<double>::open_closed(0, 1e3)};
+  Param<int> steps{this, "--steps", 1000, "GD iterations", {10, 1'000'000}};
+  Param<int> sgd_steps{this, "--sgd-steps", 2000, "SGD iterations K", {10, 1'000'000}};
+  Param<double> alpha{this, "--alpha", 0.05, "SGD constant step size alpha of (3.9) and of the path figure",
+                      Range<double>::open_closed(0, 10)};
+  Param<double> sigma{this, "--sigma", 1.0, "gradient noise: E||g - grad f||^2 = sigma^2 (Gaussian)", {0, 1e3}};
+  Param<int> runs{this, "--runs", 200, "seeded SGD runs per expectation", {2, 10'000}};
+  Param<std::uint64_t> seed{this, "--seed", 0, "random seed (same seed, same figures)", {0, 1'000'000'000}};
+  Param<std::string> out{this, "--out", "runs/gd_sgd", "directory for the SVG figures"};
+  Param<bool> quiet{this, "--quiet", false, "print only the files written"};
 };
 
 // Where both functions are centred and started: theta_0 - theta* has components along both
@@ -198,7 +201,7 @@ std::string stationary_points_figure(const Config& cfg) {
   sl.hline(0.0, {.color = "#999"});
   sl.ylim(-7.5, 4.6).xlabel("t").ylabel("f").title("1-D slices: ∇f = 0 at all three, the Hessian tells them apart")
       .legend(plot::Corner::bottom_right);
-  const std::string file = cfg.out + "/stationary_points.svg";
+  const std::string file = cfg.out() + "/stationary_points.svg";
   fig.save(file);
   return file;
 }
@@ -302,7 +305,7 @@ std::string gd_figure(const Config& cfg, const FlatBottom& convex, const Quadrat
     report(cfg, "Theorem 3.2, alpha = 2/(mu+L): max_{k>=1} ||theta_k - theta*|| / (3.8) = " + fmt("%.3f", worst_dist) +
                     ", max_{k>=1} (f(theta_k) - f*) / (3.8) = " + fmt("%.3f", worst_gap));
   }
-  const std::string file = cfg.out + "/gd_bounds.svg";
+  const std::string file = cfg.out() + "/gd_bounds.svg";
   fig.save(file);
   return file;
 }
@@ -399,7 +402,7 @@ std::string sgd_figure(const Config& cfg, const FlatBottom& convex, const Quadra
                     "); max_K (mean - 3 SE) / (3.11) = " + fmt("%.3g", w_gap) + " (f), " + fmt("%.3g", w_dist) +
                     " (distance)");
   }
-  const std::string file = cfg.out + "/sgd_bounds.svg";
+  const std::string file = cfg.out() + "/sgd_bounds.svg";
   fig.save(file);
   return file;
 }
@@ -434,7 +437,7 @@ std::string paths_figure(const Config& cfg, const FlatBottom& convex, const Quad
     ax.markers({f.theta_star(0)}, {f.theta_star(1)}, {.label = "θ*", .color = kBlack, .size = 4.5});
     ax.xlabel("θ₁").ylabel("θ₂").title(names[i] + ", " + std::to_string(steps) + " steps").legend(plot::Corner::top_right);
   }
-  const std::string file = cfg.out + "/gd_vs_sgd_paths.svg";
+  const std::string file = cfg.out() + "/gd_vs_sgd_paths.svg";
   fig.save(file);
   return file;
 }
@@ -488,7 +491,7 @@ std::string optimizers_figure(const Config& cfg, const FlatBottom& convex, const
     if (i == 1) ax.ylim(kFloor / 10, 1e4);  // exact-gradient runs reach rounding; keep the legend clear of the data
     ax.log_y().xlabel("k").ylabel("f(θₖ) − f*").title(names[i]).legend(i == 1 ? plot::Corner::top_right : plot::Corner::bottom_left);
   }
-  const std::string file = cfg.out + "/optimizers.svg";
+  const std::string file = cfg.out() + "/optimizers.svg";
   fig.save(file);
   return file;
 }
@@ -499,25 +502,12 @@ int main(int argc, char** argv) {
   Config cfg;
   Cli cli("gd_sgd", "Section 3.1: GD and SGD against the bounds of Theorems 3.1-3.4, Section 3.1.4's optimizers, "
                     "stationary points and GD vs SGD paths. Writes SVG figures.");
-  cli.option("--mu", cfg.mu, "strong convexity mu of the quadratic (its smallest eigenvalue)");
-  cli.option("--L", cfg.L, "smoothness L of both functions (the quadratic's largest eigenvalue)");
-  cli.option("--steps", cfg.steps, "GD iterations");
-  cli.option("--sgd-steps", cfg.sgd_steps, "SGD iterations K");
-  cli.option("--alpha", cfg.alpha, "SGD constant step size alpha of (3.9) and of the path figure");
-  cli.option("--sigma", cfg.sigma, "gradient noise: E||g - grad f||^2 = sigma^2 (Gaussian)");
-  cli.option("--runs", cfg.runs, "seeded SGD runs per expectation");
-  cli.option("--seed", cfg.seed, "random seed (same seed, same figures)");
-  cli.option("--out", cfg.out, "directory for the SVG figures");
-  cli.flag("--quiet", cfg.quiet, "print only the files written");
+  cli.add(cfg);
   cli.note("GD step sizes are the theorems' own (fractions of 1/L, 2/(mu+L)); SGD uses --alpha for (3.9), "
            "||theta_0 - theta*|| / (G sqrt(k+1)) for (3.10) and 1/(mu (k+1)) for (3.11).");
   cli.parse(argc, argv);
-  cli.require(cfg.mu > 0 && cfg.L >= cfg.mu, "need 0 < mu <= L");
-  cli.require(cfg.steps >= 10 && cfg.sgd_steps >= 10, "need --steps and --sgd-steps >= 10");
-  cli.require(cfg.alpha > 0, "need --alpha > 0");
-  cli.require(cfg.sigma >= 0, "need --sigma >= 0");
-  cli.require(cfg.runs >= 2, "need --runs >= 2");
-  std::filesystem::create_directories(cfg.out);
+  cli.require(cfg.L >= cfg.mu, "need --mu <= --L, got --mu " + cfg.mu.text() + " and --L " + cfg.L.text());
+  std::filesystem::create_directories(cfg.out());
 
   // (a) convex, L-smooth, not strongly convex: weights L and L/4 along axes tilted by 30 degrees.
   const FlatBottom convex((VectorD(2) << cfg.L, cfg.L / 4).finished(), kAngle, kThetaStar);

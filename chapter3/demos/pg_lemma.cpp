@@ -36,16 +36,19 @@ namespace plot = pgcpp::plot;
 
 namespace {
 
-struct Config {
-  int states = 5;
-  int actions = 3;
-  double gamma = 0.9;
-  std::uint64_t seed = 0;
-  int reps = 30;                 // independent repetitions per N
-  int max_trajectories = 4096;  // largest N
-  int horizon = 0;               // T; 0: the smallest T with gamma^T <= 1e-8
-  std::string out = "runs/pg_lemma";
-  bool quiet = false;
+struct Config : Params {
+  Param<int> states{this, "--states", 5, "number of states S", {1, 1000}};
+  Param<int> actions{this, "--actions", 3, "number of actions A", {2, 100}};
+  Param<double> gamma{this, "--gamma", 0.9, "discount factor gamma", Range<double>::open_closed(0, 0.999)};
+  Param<std::uint64_t> seed{this, "--seed", 0,
+                            "random seed: the MDP, theta and the trajectories (same seed, same output)",
+                            {0, 1'000'000'000}};
+  Param<int> reps{this, "--reps", 30, "independent repetitions of the N-trajectory estimate", {2, 1000}};
+  Param<int> max_trajectories{this, "--max-trajectories", 4096, "largest N (N = 1, 2, 4, ..., this)", {2, 1 << 16}};
+  Param<int> horizon{this, "--horizon", 0, "trajectory length T (0: the smallest T with gamma^T <= 1e-8)",
+                     {0, 100'000}};
+  Param<std::string> out{this, "--out", "runs/pg_lemma", "directory for the SVG figure"};
+  Param<bool> quiet{this, "--quiet", false, "print only the file written"};
 };
 
 const std::vector<std::string> kNames = {"(3.18) full return R(τ)", "(3.19) returns-to-go gₜ",
@@ -88,26 +91,13 @@ int main(int argc, char** argv) {
   Cli cli("pg_lemma", "Section 3.2.2: the policy gradient lemma on an exactly solvable random MDP. Monte-Carlo "
                       "estimators (3.18), (3.19) and (3.25) with b = V and b* (3.28) converge to the exact grad J "
                       "(3.20) as the number of trajectories N grows; their per-trajectory variances differ.");
-  cli.option("--states", cfg.states, "number of states S");
-  cli.option("--actions", cfg.actions, "number of actions A");
-  cli.option("--gamma", cfg.gamma, "discount factor gamma");
-  cli.option("--seed", cfg.seed, "random seed: the MDP, theta and the trajectories (same seed, same output)");
-  cli.option("--reps", cfg.reps, "independent repetitions of the N-trajectory estimate");
-  cli.option("--max-trajectories", cfg.max_trajectories, "largest N (N = 1, 2, 4, ..., this)");
-  cli.option("--horizon", cfg.horizon, "trajectory length T (0: the smallest T with gamma^T <= 1e-8)");
-  cli.option("--out", cfg.out, "directory for the SVG figure");
-  cli.flag("--quiet", cfg.quiet, "print only the file written");
+  cli.add(cfg);
   cli.note("Within one repetition the estimate for N is the mean of the first N of the same max-trajectories "
            "trajectories, and all four estimators use the same trajectories, so their differences are not noise "
            "between samples.");
   cli.parse(argc, argv);
-  cli.require(cfg.states >= 1 && cfg.actions >= 2, "need --states >= 1 and --actions >= 2");
-  cli.require(cfg.gamma > 0 && cfg.gamma < 1, "need 0 < gamma < 1");
-  cli.require(cfg.reps >= 2, "need --reps >= 2");
-  cli.require(cfg.max_trajectories >= 2, "need --max-trajectories >= 2");
-  cli.require(cfg.horizon >= 0, "need --horizon >= 0");
   const auto start = std::chrono::steady_clock::now();
-  std::filesystem::create_directories(cfg.out);
+  std::filesystem::create_directories(cfg.out());
 
   // The MDP, a random tabular softmax policy (3.16), and everything exact about it.
   const TabularMdp mdp = random_mdp({.states = cfg.states, .actions = cfg.actions, .gamma = cfg.gamma, .seed = cfg.seed});
@@ -172,13 +162,13 @@ int main(int argc, char** argv) {
                 mdp.S, mdp.A, mdp.gamma, static_cast<unsigned long long>(cfg.seed));
     std::printf("  J(theta) = %.6f, ||grad J|| = %.6f; ||(3.20) - central differences of J|| = %.1e\n",
                 mdp.J(pi), grad_J.norm(), (grad_J - grad_fd).norm());
-    std::printf("  horizon T = %d (gamma^T = %.1e), %d reps x %d trajectories\n", T, std::pow(cfg.gamma, T), cfg.reps,
-                cfg.max_trajectories);
+    std::printf("  horizon T = %d (gamma^T = %.1e), %d reps x %d trajectories\n", T, std::pow(cfg.gamma(), T), cfg.reps(),
+                cfg.max_trajectories());
     std::printf("  baselines per state:  V^pi = [");
     for (int s = 0; s < mdp.S; ++s) std::printf("%s%.3f", s ? ", " : "", V(s));
     std::printf("]\n                       b*   = [");
     for (int s = 0; s < mdp.S; ++s) std::printf("%s%.3f", s ? ", " : "", b_star(s));
-    std::printf("]\n\n  mean ||g_N - grad J|| over %d reps\n  %6s", cfg.reps, "N");
+    std::printf("]\n\n  mean ||g_N - grad J|| over %d reps\n  %6s", cfg.reps(), "N");
     for (int e = 0; e < kEstimators; ++e) std::printf("  %14s", kShort[e].c_str());
     std::printf("\n");
     for (std::size_t k = 0; k < K; ++k) {
@@ -230,7 +220,7 @@ int main(int argc, char** argv) {
   var.log_x().log_y().xlabel("number of trajectories N").ylabel("N · ‖ĝ_N − ∇J‖²  (mean over reps)")
       .title("per-trajectory variance: N·MSE ± 2 SE; dashed tr Cov, all trajectories")
       .legend(plot::Corner::bottom_left);
-  const std::string file = cfg.out + "/pg_lemma.svg";
+  const std::string file = cfg.out() + "/pg_lemma.svg";
   fig.save(file);
   if (!cfg.quiet) std::printf("  %.2f s\n", seconds);
   std::printf("%s\n", file.c_str());

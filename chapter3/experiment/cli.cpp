@@ -1,69 +1,32 @@
 #include "chapter3/experiment/cli.hpp"
 
-#include <charconv>
-#include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 namespace pgcpp {
 
-namespace {
-
-template <class T>
-std::string text_of(const T& v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-// Whole-string integer parse: "12x", "" and out-of-range values fail.
-template <class T>
-bool parse_integer(const std::string& text, T& out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end && !text.empty();
-}
-
-bool parse_real(const std::string& text, double& out) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  out = std::strtod(text.c_str(), &end);
-  return end == text.c_str() + text.size() && std::isfinite(out);
-}
-
-}  // namespace
-
 Cli::Cli(std::string program, std::string description) : program_(std::move(program)), description_(std::move(description)) {}
 
-void Cli::add(const std::string& name, Target target, const std::string& help) {
-  std::string def = std::visit([](auto* p) {
-    if constexpr (std::is_same_v<decltype(p), bool*>) return std::string();
-    else return text_of(*p);
-  }, target);
-  options_.push_back({name, help, def, target});
+void Cli::add(Params& params) {
+  for (ParamBase* p : params.all()) params_.push_back(p);
 }
 
-void Cli::option(const std::string& name, int& value, const std::string& help) { add(name, &value, help); }
-void Cli::option(const std::string& name, long& value, const std::string& help) { add(name, &value, help); }
-void Cli::option(const std::string& name, std::uint64_t& value, const std::string& help) { add(name, &value, help); }
-void Cli::option(const std::string& name, double& value, const std::string& help) { add(name, &value, help); }
-void Cli::option(const std::string& name, float& value, const std::string& help) { add(name, &value, help); }
-void Cli::option(const std::string& name, std::string& value, const std::string& help) { add(name, &value, help); }
-void Cli::flag(const std::string& name, bool& value, const std::string& help) { add(name, &value, help); }
 void Cli::note(const std::string& text) { notes_.push_back(text); }
 
 std::string Cli::usage() const {
   std::ostringstream s;
   s << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
-  for (const Option& o : options_) {
-    const bool is_flag = std::holds_alternative<bool*>(o.target);
-    std::string left = "  " + o.name + (is_flag ? "" : " <value>");
+  for (const ParamBase* p : params_) {
+    std::string left = "  " + p->flag() + (p->is_switch() ? "" : " <value>");
     if (left.size() < 28) left.resize(28, ' ');
     else left += "  ";
-    s << left << o.help;
-    if (!is_flag) s << " (default: " << (o.default_text.empty() ? "\"\"" : o.default_text) << ")";
+    s << left << p->help();
+    if (!p->is_switch()) {
+      s << " (default: " << (p->text().empty() ? "\"\"" : p->text());
+      if (!p->range_text().empty()) s << "; " << p->range_text();
+      s << ")";
+    }
     s << "\n";
   }
   s << "  --help                    print this help and exit\n";
@@ -80,37 +43,28 @@ void Cli::require(bool ok, const std::string& message) const {
   if (!ok) usage_error(message);
 }
 
-bool Cli::given(const std::string& name) const {
+bool Cli::given(const std::string& flag) const {
   for (const std::string& g : given_)
-    if (g == name) return true;
+    if (g == flag) return true;
   return false;
 }
 
-void Cli::assign(const Option& o, const std::string& text) const {
-  const std::string bad = "invalid value '" + text + "' for " + o.name;
-  std::visit([&](auto* p) {
-    using T = std::remove_pointer_t<decltype(p)>;
-    if constexpr (std::is_same_v<T, std::string>) {
-      *p = text;
-    } else if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-      double v;
-      if (!parse_real(text, v)) usage_error(bad + " (expected a finite number)");
-      *p = static_cast<T>(v);
-    } else if constexpr (std::is_same_v<T, bool>) {
-      *p = true;
-    } else {
-      if (!parse_integer(text, *p)) usage_error(bad + " (expected an integer)");
-    }
-  }, o.target);
+ParamBase* Cli::find(const std::string& flag) const {
+  for (ParamBase* p : params_)
+    if (p->flag() == flag) return p;
+  return nullptr;
+}
+
+// Shown in messages: long or unprintable values are cut, so the message stays one short line.
+static std::string shown(const std::string& text) {
+  std::string s;
+  for (char c : text.substr(0, 80)) s += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  return "'" + s + (text.size() > 80 ? "...'" : "'");
 }
 
 void Cli::parse(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << usage();
-      std::exit(0);
-    }
     std::string value;
     bool has_value = false;
     if (auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
@@ -118,22 +72,27 @@ void Cli::parse(int argc, const char* const* argv) {
       arg = arg.substr(0, eq);
       has_value = true;
     }
-    const Option* match = nullptr;
-    for (const Option& o : options_)
-      if (o.name == arg) match = &o;
-    if (!match) usage_error("unknown option '" + arg + "'");
-    if (std::holds_alternative<bool*>(match->target)) {
-      if (has_value) usage_error(arg + " takes no value");
-      *std::get<bool*>(match->target) = true;
-    } else {
-      if (!has_value) {
-        if (i + 1 >= argc) usage_error("missing value for " + arg);
-        value = argv[++i];
-      }
-      assign(*match, value);
+    if (arg == "--help" || arg == "-h") {
+      if (has_value) usage_error(arg + " takes no value, got " + shown(value));
+      std::cout << usage();
+      std::exit(0);
     }
+    ParamBase* p = find(arg);
+    if (!p) usage_error("unknown option " + shown(arg));
+    if (given(arg)) usage_error(arg + " is given twice");
+    if (p->is_switch()) {
+      if (has_value) usage_error(arg + " takes no value, got " + shown(value));
+    } else if (!has_value) {
+      if (i + 1 >= argc) usage_error("missing value for " + arg);
+      value = argv[++i];
+    }
+    if (std::string expected = p->parse(value); !expected.empty())
+      usage_error("invalid value " + shown(value) + " for " + arg + ": expected " + expected);
     given_.push_back(arg);
   }
+  // Defaults are checked too: a demo that changed one must still be in range.
+  for (const ParamBase* p : params_)
+    if (std::string why = p->check(); !why.empty()) usage_error(p->flag() + " " + shown(p->text()) + " is " + why);
 }
 
 }  // namespace pgcpp

@@ -1,18 +1,23 @@
-// Command-line flags shared by every pgcpp executable.
+// The command line of every pgcpp executable, made from the Params its configs declare
+// (chapter3/common/params.hpp): each member is a flag, its default and range are in --help, and
+// its range is checked after parsing.
 //
-//   pgcpp::Cli cli("reinforce", "Minibatch REINFORCE (Section 3.2.3) on CartPole-v1.");
-//   cli.option("--lr", cfg.lr, "policy step size alpha_theta");
+//   ReinforceConfig cfg;
+//   Cli cli("reinforce", "Minibatch REINFORCE (Section 3.2.3) on CartPole-v1.");
+//   cli.add(run);                    // --env --seed --seeds --out --quiet --load
+//   cli.add(cfg);                    // --batch --lr --gamma ...
 //   cli.parse(argc, argv);
+//   cli.require(cfg.k_max >= cfg.check_every, "--k-max must be >= --check-every");
 //
-// --help prints every flag with its default and exits 0. An unknown flag, a missing or
-// malformed value (not a number, not finite, trailing characters) prints one line naming it
-// and exits with status 2, as does a failed cli.require(...) check.
+// --help (or -h) prints every flag with its default and range and exits 0. A usage error exits
+// with status 2 after one line on stderr that names the flag and the value: an unknown flag, a
+// missing or malformed value, a value out of its declared range, a failed require.
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "chapter3/common/params.hpp"
 
 namespace pgcpp {
 
@@ -20,35 +25,25 @@ class Cli {
  public:
   Cli(std::string program, std::string description);
 
-  void option(const std::string& name, int& value, const std::string& help);
-  void option(const std::string& name, long& value, const std::string& help);
-  void option(const std::string& name, std::uint64_t& value, const std::string& help);
-  void option(const std::string& name, double& value, const std::string& help);
-  void option(const std::string& name, float& value, const std::string& help);
-  void option(const std::string& name, std::string& value, const std::string& help);
-  void flag(const std::string& name, bool& value, const std::string& help);  // presence sets true
+  // Every member of `params` becomes a flag (declaration order); `params` must outlive parse.
+  void add(Params& params);
   // Extra paragraph for --help (e.g. where defaults differ from the book, and why).
   void note(const std::string& text);
 
   void parse(int argc, const char* const* argv);
-  // After parse: exit 2 with "program: message" unless ok (for ranges and combinations).
+  // After parse: exit 2 with "program: message" unless ok (for combinations of flags).
   void require(bool ok, const std::string& message) const;
-  bool given(const std::string& name) const;  // was the flag on the command line?
+  [[noreturn]] void usage_error(const std::string& message) const;
+  bool given(const std::string& flag) const;  // was the flag on the command line?
+  const std::string& program() const { return program_; }
   std::string usage() const;
 
  private:
-  using Target = std::variant<int*, long*, std::uint64_t*, double*, float*, std::string*, bool*>;
-  struct Option {
-    std::string name, help, default_text;
-    Target target;
-  };
-  void add(const std::string& name, Target target, const std::string& help);
-  [[noreturn]] void usage_error(const std::string& message) const;
-  void assign(const Option& o, const std::string& text) const;
+  ParamBase* find(const std::string& flag) const;
 
   std::string program_, description_;
   std::vector<std::string> notes_;
-  std::vector<Option> options_;
+  std::vector<ParamBase*> params_;
   std::vector<std::string> given_;
 };
 

@@ -6,26 +6,6 @@
 
 namespace pgcpp {
 
-std::vector<int> parse_hidden(const Cli& cli, const std::string& flag, const std::string& text) {
-  std::vector<int> sizes;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    int n = 0;
-    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), n);
-    cli.require(error == std::errc() && end == item.data() + item.size() && n >= 1 && n <= 4096,
-                flag + " wants comma-separated layer sizes in [1, 4096], e.g. 128,128; got '" + text + "'");
-    sizes.push_back(n);
-  }
-  cli.require(!sizes.empty() && text.back() != ',', flag + " wants at least one layer size, e.g. 128,128");
-  return sizes;
-}
-
-std::string hidden_text(const std::vector<int>& hidden) {
-  std::ostringstream text;
-  for (std::size_t i = 0; i < hidden.size(); ++i) text << (i ? "," : "") << hidden[i];
-  return text.str();
-}
-
 TrainResult policy_result(std::shared_ptr<const Policy> policy) {
   return TrainResult{policy->parameters(), policy->describe(),
                      [policy](const Eigen::VectorXd& s) { return policy->act_mode(s); }};

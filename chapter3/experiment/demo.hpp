@@ -1,5 +1,4 @@
-// What every RL demo's main() needs besides run.hpp: network-size flags, the TrainResult of a
-// trained policy, and rebuilding a policy saved in policy.bin from its description.
+// What every RL demo's main() needs besides run.hpp: the TrainResult of a trained policy, and rebuilding a policy saved in policy.bin from its description.
 #pragma once
 
 #include <memory>
@@ -10,11 +9,6 @@
 #include "chapter3/experiment/run.hpp"
 
 namespace pgcpp {
-
-// "128,128" -> {128, 128}. Exits 2 through cli.require unless every entry is an integer in
-// [1, 4096] ("" = no hidden layer is not allowed either).
-std::vector<int> parse_hidden(const Cli& cli, const std::string& flag, const std::string& text);
-std::string hidden_text(const std::vector<int>& hidden);  // {128, 128} -> "128,128"
 
 // theta, architecture (policy->describe()) and the mode action of a trained policy.
 TrainResult policy_result(std::shared_ptr<const Policy> policy);

@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 
@@ -23,36 +24,23 @@ using detail::JsonObject;
 
 namespace {
 constexpr int kEvalEpisodes = 20;
-constexpr int kMaxSeeds = 256;
+constexpr int kMaxSeeds = 64;  // RunOptions::seeds' range
 }  // namespace
 
 // ---- Command line ----
 
-void add_run_flags(Cli& cli, RunOptions& run) {
-  cli.option("--env", run.env, "environment: cartpole | pendulum (or CartPole-v1 | Pendulum-v1)");
-  cli.option("--seed", run.seed, "random seed (the first one with --seeds)");
-  cli.option("--seeds", run.seeds, "number of seeds N, N+1, ... trained in parallel threads and aggregated");
-  cli.option("--out", run.out,
-             "output folder (\"\" = runs/<algorithm>-<env>-seed<N>, or -seeds<N>-<M> with --seeds)");
-  cli.flag("--quiet", run.quiet, "no progress line and no report, only errors");
-  cli.option("--load", run.load, "evaluate and draw a saved policy.bin instead of training");
-}
-
 void check_run_flags(const Cli& cli, RunOptions& run) {
-  if (!run.load.empty() && !cli.given("--env")) {
+  cli.require(run.load().empty() || run.seeds == 1, "--load evaluates one policy: --seeds must be 1, got " +
+                                                        std::to_string(run.seeds()));
+  if (!run.load().empty() && !cli.given("--env")) {
     run.env = "";  // taken from the policy file
-  } else {
-    std::string id;
-    try {
-      id = make_env(run.env)->name();
-    } catch (const std::invalid_argument& e) {
-      cli.require(false, e.what());
-    }
-    run.env = id;
+    return;
   }
-  cli.require(run.seeds >= 1 && run.seeds <= kMaxSeeds,
-              "--seeds must be in [1, " + std::to_string(kMaxSeeds) + "], got " + std::to_string(run.seeds));
-  cli.require(run.load.empty() || run.seeds == 1, "--load evaluates one policy: --seeds must be 1");
+  try {
+    run.env = make_env(run.env)->name();
+  } catch (const std::invalid_argument& e) {
+    cli.usage_error(std::string("--env: ") + e.what());
+  }
 }
 
 std::string env_short_name(const std::string& env) {
@@ -61,14 +49,6 @@ std::string env_short_name(const std::string& env) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
-
-// ---- Hyperparameters ----
-
-Hyperparameter::Hyperparameter(std::string k, double v) : key(std::move(k)), json(json_number(v)) {}
-Hyperparameter::Hyperparameter(std::string k, long v) : key(std::move(k)), json(std::to_string(v)) {}
-Hyperparameter::Hyperparameter(std::string k, std::uint64_t v) : key(std::move(k)), json(std::to_string(v)) {}
-Hyperparameter::Hyperparameter(std::string k, bool v) : key(std::move(k)), json(v ? "true" : "false") {}
-Hyperparameter::Hyperparameter(std::string k, std::string v) : key(std::move(k)), json(json_string(v)) {}
 
 // ---- Evaluation ----
 
@@ -149,9 +129,9 @@ class Experiment {
   JsonObject seed_summary(const Outcome& o) const;
   JsonObject aggregate_summary(const std::vector<Outcome>& outcomes, double wall_seconds) const;
   JsonObject common_tail(JsonObject j) const;
-  std::string curve_title() const { return spec_.figure.empty() ? run_.algorithm + ", " + run_.env : spec_.figure + ", " + run_.env; }
+  std::string curve_title() const { return spec_.figure.empty() ? run_.algorithm + ", " + run_.env() : spec_.figure + ", " + run_.env(); }
   std::string rollout_title() const {
-    return (spec_.rollout_figure.empty() ? "Policy rollout (" + run_.algorithm + ")" : spec_.rollout_figure) + ", " + run_.env;
+    return (spec_.rollout_figure.empty() ? "Policy rollout (" + run_.algorithm + ")" : spec_.rollout_figure) + ", " + run_.env();
   }
   void report(const Outcome& o) const;
 
@@ -161,6 +141,31 @@ class Experiment {
 };
 
 const char* const kSeedFiles[] = {"summary.json", "curve.svg", "policy.bin", "rollout.svg", "rollout_anim.svg"};
+
+// An earlier run in the same folder (another --seeds, say) must not leave files that look like
+// results of this one. Only the files a run writes are removed, never anything else.
+void remove_stale_outputs(const fs::path& top) {
+  std::error_code ec;
+  if (!fs::is_directory(top, ec)) return;
+  auto remove_run_files = [](const fs::path& dir) {
+    std::error_code e;
+    for (const char* f : kSeedFiles) fs::remove(dir / f, e);
+    fs::remove(dir / "metrics.csv", e);
+    fs::remove(dir / "eval_summary.json", e);
+  };
+  remove_run_files(top);
+  std::vector<fs::path> seed_dirs;
+  for (const fs::directory_entry& entry : fs::directory_iterator(top, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && name.size() > 4 && name.rfind("seed", 0) == 0 &&
+        name.find_first_not_of("0123456789", 4) == std::string::npos)
+      seed_dirs.push_back(entry.path());
+  }
+  for (const fs::path& dir : seed_dirs) {
+    remove_run_files(dir);
+    fs::remove(dir, ec);  // only if now empty
+  }
+}
 
 std::string list_files(const fs::path& dir) {
   std::string s = dir.string() + "/ (metrics.csv";
@@ -197,13 +202,13 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
     o.end_steps = log.episode_end_steps();
     if (!result.act) throw std::logic_error("the train function returned no act function");
 
-    o.eval = pgcpp::evaluate(run_.env, result.act, kEvalEpisodes, evaluation_seed(o.seed));
-    PolicyFile policy{result.architecture, run_.env, result.parameters.flatten()};
+    o.eval = pgcpp::evaluate(run_.env(), result.act, kEvalEpisodes, evaluation_seed(o.seed));
+    PolicyFile policy{result.architecture, run_.env(), result.parameters.flatten()};
     o.architecture = result.architecture;
     o.parameter_count = static_cast<long>(policy.theta.size());
     save_policy_file((o.dir / "policy.bin").string(), policy);
     write_curve(o.dir / "curve.svg", curve_title(), spec_.x_axis, log, spec_);
-    draw_rollout(run_.env, o.eval, o.dir, rollout_title());
+    draw_rollout(run_.env(), o.eval, o.dir, rollout_title());
     seed_summary(o).save(o.dir / "summary.json");  // last: its presence means the run completed
     o.ok = true;
   } catch (const std::exception& e) {
@@ -215,7 +220,8 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
 
 JsonObject Experiment::common_tail(JsonObject j) const {
   JsonObject h;
-  for (const Hyperparameter& p : spec_.hyperparameters) h.add(p.key, p.json);
+  if (spec_.hyperparameters)
+    for (const ParamBase* p : spec_.hyperparameters->all()) h.add(p->key(), p->json());
   j.add("scalar", json_string(sizeof(Scalar) == 8 ? "double" : "float"));
   j.add("hyperparameters", h.str(2));
   return j;
@@ -224,7 +230,7 @@ JsonObject Experiment::common_tail(JsonObject j) const {
 JsonObject Experiment::seed_summary(const Outcome& o) const {
   JsonObject j;
   j.add("algorithm", json_string(run_.algorithm))
-      .add("env", json_string(run_.env))
+      .add("env", json_string(run_.env()))
       .add("seed", std::to_string(o.seed))
       .add("env_steps", std::to_string(o.env_steps))
       .add("episodes", std::to_string(o.episodes))
@@ -272,8 +278,8 @@ JsonObject Experiment::aggregate_summary(const std::vector<Outcome>& outcomes, d
   const double final_std = n ? std::sqrt(std::max(0.0, final_sq / n - final_mean * final_mean)) : NAN;
   JsonObject j;
   j.add("algorithm", json_string(run_.algorithm))
-      .add("env", json_string(run_.env))
-      .add("seed", std::to_string(run_.seed))
+      .add("env", json_string(run_.env()))
+      .add("seed", std::to_string(run_.seed()))
       .add("seeds", json_array(seeds))
       .add("failed_seeds", json_array(failed))
       .add("env_steps", std::to_string(env_steps))
@@ -301,12 +307,12 @@ std::string fixed(double v, int digits) {
 
 void Experiment::report(const Outcome& o) const {
   if (!o.ok) {
-    std::cerr << run_.algorithm << " " << run_.env << " seed " << o.seed << " failed: " << o.error << "\n"
+    std::cerr << run_.algorithm << " " << run_.env() << " seed " << o.seed << " failed: " << o.error << "\n"
               << "  metrics so far: " << (o.dir / "metrics.csv").string() << "\n";
     return;
   }
-  if (run_.quiet) return;
-  std::cout << run_.algorithm << " " << run_.env << " seed " << o.seed << ": " << o.episodes << " episodes, "
+  if (run_.quiet()) return;
+  std::cout << run_.algorithm << " " << run_.env() << " seed " << o.seed << ": " << o.episodes << " episodes, "
             << o.env_steps << " env steps, " << fixed(o.wall_seconds, 1) << " s | final return("
             << kRecentEpisodes << ") " << fixed(o.final_return, 1) << " | evaluation " << fixed(o.eval.mean(), 1)
             << " ± " << fixed(o.eval.stddev(), 1) << " over " << o.eval.returns.size() << " episodes\n"
@@ -315,35 +321,45 @@ void Experiment::report(const Outcome& o) const {
 
 int Experiment::train(const TrainFn& train) {
   const auto t0 = std::chrono::steady_clock::now();
-  const int k = run_.seeds;
-  const std::string env = env_short_name(run_.env);
-  const std::uint64_t last = run_.seed + static_cast<std::uint64_t>(k - 1);
-  fs::path top = run_.out.empty()
+  const int k = run_.seeds();
+  const std::string env = env_short_name(run_.env());
+  const std::uint64_t last = run_.seed() + static_cast<std::uint64_t>(k - 1);
+  fs::path top = run_.out().empty()
                      ? fs::path("runs") / (run_.algorithm + "-" + env +
-                                           (k == 1 ? "-seed" + std::to_string(run_.seed)
-                                                   : "-seeds" + std::to_string(run_.seed) + "-" + std::to_string(last)))
-                     : fs::path(run_.out);
+                                           (k == 1 ? "-seed" + std::to_string(run_.seed())
+                                                   : "-seeds" + std::to_string(run_.seed()) + "-" + std::to_string(last)))
+                     : fs::path(run_.out());
 
   std::vector<Outcome> outcomes(static_cast<std::size_t>(k));
   std::vector<std::uint64_t> seeds;
   for (int i = 0; i < k; ++i) {
     Outcome& o = outcomes[static_cast<std::size_t>(i)];
-    o.seed = run_.seed + static_cast<std::uint64_t>(i);
+    o.seed = run_.seed() + static_cast<std::uint64_t>(i);
     o.dir = k == 1 ? top : top / ("seed" + std::to_string(o.seed));
     seeds.push_back(o.seed);
   }
-  const std::string label = run_.algorithm + " " + run_.env +
-                            (k == 1 ? " seed " + std::to_string(run_.seed)
-                                    : " seeds " + std::to_string(run_.seed) + "-" + std::to_string(last));
-  progress_ = std::make_unique<Progress>(k == 1 ? label : label + " (means)", seeds, spec_.budget, run_.quiet);
+  const std::string label = run_.algorithm + " " + run_.env() +
+                            (k == 1 ? " seed " + std::to_string(run_.seed())
+                                    : " seeds " + std::to_string(run_.seed()) + "-" + std::to_string(last));
+  progress_ = std::make_unique<Progress>(k == 1 ? label : label + " (means)", seeds, spec_.budget, run_.quiet());
 
+  remove_stale_outputs(top);
   if (k == 1) {
     train_seed(0, train, outcomes[0]);
   } else {
     // Each seed owns its RNGs, RunLog and files: what it writes never depends on scheduling.
     std::vector<std::thread> threads;
-    for (int i = 0; i < k; ++i)
-      threads.emplace_back([&, i] { train_seed(i, train, outcomes[static_cast<std::size_t>(i)]); });
+    for (int i = 0; i < k; ++i) {
+      try {
+        threads.emplace_back([&, i] { train_seed(i, train, outcomes[static_cast<std::size_t>(i)]); });
+      } catch (const std::system_error& e) {  // e.g. a thread limit: the seeds not started fail
+        for (int j = i; j < k; ++j) {
+          outcomes[static_cast<std::size_t>(j)].error = std::string("cannot start a thread: ") + e.what();
+          progress_->done(j);
+        }
+        break;
+      }
+    }
     for (std::thread& t : threads) t.join();
   }
   progress_->finish();
@@ -361,7 +377,7 @@ int Experiment::train(const TrainFn& train) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       aggregate_summary(outcomes, wall).save(top / "summary.json");
       write_aggregate_curve(top / "curve.svg", curve_title(), spec_.x_axis, curves, spec_);
-      if (!run_.quiet) {
+      if (!run_.quiet()) {
         double final_sum = 0;
         Evaluation all;
         for (const Outcome& o : outcomes)
@@ -389,32 +405,32 @@ int Experiment::evaluate_saved(const RestoreFn& restore) {
     return 2;
   }
   try {
-    PolicyFile policy = load_policy_file(run_.load);
+    PolicyFile policy = load_policy_file(run_.load());
     const std::string file_env = make_env(policy.env)->name();
-    if (!run_.env.empty() && run_.env != file_env) {
-      std::cerr << who << "'" << run_.load << "' holds a policy for " << file_env << ", not " << run_.env << "\n";
+    if (!run_.env().empty() && run_.env() != file_env) {
+      std::cerr << who << "'" << run_.load() << "' holds a policy for " << file_env << ", not " << run_.env() << "\n";
       return 2;
     }
     run_.env = file_env;
     const ActFn act = restore(policy);
-    const Evaluation ev = pgcpp::evaluate(run_.env, act, kEvalEpisodes, evaluation_seed(run_.seed));
-    const fs::path dir = run_.out.empty() ? fs::absolute(run_.load).parent_path() : fs::path(run_.out);
+    const Evaluation ev = pgcpp::evaluate(run_.env(), act, kEvalEpisodes, evaluation_seed(run_.seed()));
+    const fs::path dir = run_.out().empty() ? fs::absolute(run_.load()).parent_path() : fs::path(run_.out());
     fs::create_directories(dir);
-    draw_rollout(run_.env, ev, dir, rollout_title());
+    draw_rollout(run_.env(), ev, dir, rollout_title());
     JsonObject j;
     j.add("algorithm", json_string(run_.algorithm))
-        .add("env", json_string(run_.env))
-        .add("policy_file", json_string(run_.load))
+        .add("env", json_string(run_.env()))
+        .add("policy_file", json_string(run_.load()))
         .add("architecture", json_string(policy.architecture))
         .add("parameter_count", std::to_string(policy.theta.size()))
-        .add("seed", std::to_string(run_.seed))
+        .add("seed", std::to_string(run_.seed()))
         .add("eval_return_mean", json_number(ev.mean()))
         .add("eval_return_std", json_number(ev.stddev()))
         .add("eval_episodes", std::to_string(ev.returns.size()))
-        .add("eval_seed_first", std::to_string(evaluation_seed(run_.seed)));
+        .add("eval_seed_first", std::to_string(evaluation_seed(run_.seed())));
     j.save(dir / "eval_summary.json");
-    if (!run_.quiet)
-      std::cout << run_.algorithm << " " << run_.env << " " << run_.load << ": evaluation " << fixed(ev.mean(), 1)
+    if (!run_.quiet())
+      std::cout << run_.algorithm << " " << run_.env() << " " << run_.load() << ": evaluation " << fixed(ev.mean(), 1)
                 << " ± " << fixed(ev.stddev(), 1) << " over " << ev.returns.size() << " episodes\n  -> "
                 << dir.string() << "/ (eval_summary.json, rollout.svg, rollout_anim.svg)\n";
     return 0;
@@ -434,21 +450,21 @@ int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const Trai
     std::cerr << who << "RunOptions::algorithm must be a non-empty name without '/', '\\' or spaces\n";
     return 2;
   }
-  if (run.seeds < 1 || run.seeds > kMaxSeeds) {
-    std::cerr << who << "seeds must be in [1, " << kMaxSeeds << "], got " << run.seeds << "\n";
+  if (run.seeds() < 1 || run.seeds() > kMaxSeeds) {
+    std::cerr << who << "seeds must be in [1, " << kMaxSeeds << "], got " << run.seeds() << "\n";
     return 2;
   }
-  if (!checked.env.empty()) {
+  if (!checked.env().empty()) {
     try {
-      checked.env = make_env(checked.env)->name();
+      checked.env = make_env(checked.env())->name();
     } catch (const std::invalid_argument& e) {
       std::cerr << who << e.what() << "\n";
       return 2;
     }
   }
   detail::Experiment experiment(checked, spec);
-  if (!checked.load.empty()) return experiment.evaluate_saved(restore);
-  if (checked.env.empty()) {
+  if (!checked.load().empty()) return experiment.evaluate_saved(restore);
+  if (checked.env().empty()) {
     std::cerr << who << "no environment given\n";
     return 2;
   }

@@ -2,24 +2,25 @@
 // algorithm, as a function of the seed that fills a RunLog and returns its trained policy:
 //
 //   int main(int argc, char** argv) {
-//     RunOptions run{.algorithm = "reinforce"};
-//     Config cfg;
+//     RunOptions run("reinforce");
+//     ReinforceConfig cfg;                            // struct ReinforceConfig : Params { Param<...> ... };
 //     Cli cli("reinforce", "Minibatch REINFORCE (Section 3.2.3), Example 3.1.");
-//     add_run_flags(cli, run);                        // --env --seed --seeds --out --quiet --load
-//     cli.option("--episodes", cfg.episodes, "training budget in episodes");
-//     cli.parse(argc, argv);
-//     check_run_flags(cli, run);                      // exit 2 on a bad --env / --seeds
+//     cli.add(run);                                   // --env --seed --seeds --out --quiet --load
+//     cli.add(cfg);                                   // every hyperparameter, declared once in cfg
+//     cli.parse(argc, argv);                          // exit 2 on a bad flag or an out-of-range value
+//     check_run_flags(cli, run);
 //     ExperimentSpec spec{.figure = "Fig. 3.3 — Minibatch REINFORCE",
 //                         .loss_columns = {"policy_loss"},
 //                         .budget = {.episodes = cfg.episodes},
-//                         .hyperparameters = {{"lr", cfg.lr}, {"batch_episodes", cfg.batch}}};
+//                         .hyperparameters = &cfg};   // written whole into summary.json
 //     return run_experiment(run, spec, [&](std::uint64_t seed, RunLog& log) {
-//       ... for each finished episode:  log.episode(env_steps, episode_return, length);
-//       ... after each update:          log.set_loss("policy_loss", loss); log.progress(k, env_steps);
-//       return TrainResult{policy->parameters(), policy->describe(),
-//                          [p = policy.get()](const Eigen::VectorXd& s) { return p->act_mode(s); }};
+//       ... after each update:  log.set_loss("policy_loss", loss); log.batch(k, trajectories);
+//       return policy_result(policy);                 // chapter3/experiment/demo.hpp
 //     });
 //   }
+//
+// A loss given to set_loss that is not finite stops training there: set_loss throws
+// "iteration 12: policy_loss is nan", the rows so far stay in metrics.csv, and the run exits 1.
 //
 // Outputs, in --out DIR (default runs/<algorithm>-<env>-seed<N>/, env as "cartpole"/"pendulum"):
 //   metrics.csv       one row per finished episode, written and flushed as training goes:
@@ -59,31 +60,35 @@
 #include <Eigen/Core>
 
 #include "autodiff/autodiff.hpp"
-#include "chapter3/experiment/policy_file.hpp"
+#include "chapter3/common/params.hpp"
+#include "chapter3/common/rollout.hpp"
 #include "chapter3/experiment/cli.hpp"
+#include "chapter3/experiment/policy_file.hpp"
 
 namespace pgcpp {
 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-struct RunOptions {
-  std::string algorithm = "";  // names the run folder and the summary; set by the demo
-  std::string env = "cartpole";
-  std::string out = "";      // "" = the default folder described above
-  std::uint64_t seed = 1;
-  int seeds = 1;
-  bool quiet = false;
-  std::string load = "";     // a policy.bin to evaluate instead of training
+// The flags every RL demo shares, declared once. A demo narrows --env's choices to what it
+// supports (run.env.choices = {...}) before cli.add(run), so --help lists only what works.
+struct RunOptions : Params {
+  explicit RunOptions(std::string algorithm_name) : algorithm(std::move(algorithm_name)) {}
+  std::string algorithm;  // names the run folder and the summary; not a flag
+  Param<std::string> env{this, "--env", "cartpole", "environment (short name or Gymnasium id)",
+                         {"cartpole", "pendulum", "CartPole-v1", "Pendulum-v1"}};
+  Param<std::uint64_t> seed{this, "--seed", 1, "random seed (the first one with --seeds)", {0, 1'000'000'000}};
+  Param<int> seeds{this, "--seeds", 1, "number of seeds N, N+1, ... trained in parallel threads and aggregated",
+                   {1, 64}};
+  Param<std::string> out{this, "--out", "",
+                         "output folder (\"\" = runs/<algorithm>-<env>-seed<N>, or -seeds<N>-<M> with --seeds)"};
+  Param<bool> quiet{this, "--quiet", false, "no progress line and no report, only errors"};
+  Param<std::string> load{this, "--load", "", "evaluate and draw a saved policy file instead of training"};
 };
 
-// Registers --env, --seed, --seeds, --out, --quiet, --load on `cli` (defaults from `run`).
-void add_run_flags(Cli& cli, RunOptions& run);
-// After cli.parse: exits 2 (through cli.require) unless --env names a known environment and
-// 1 <= --seeds <= 256; then rewrites run.env as the Gymnasium id ("CartPole-v1"), so a demo
-// may check it, e.g. cli.require(run.env == "CartPole-v1", "REINFORCE needs a discrete action space").
-// With --load and no --env, run.env is left empty (the environment comes from the policy file):
-// such a check should then pass, e.g. cli.require(!run.load.empty() || run.env == ...).
+// After cli.parse: exits 2 (through cli.require) for --load with --seeds > 1; then rewrites
+// run.env as the Gymnasium id ("CartPole-v1"). With --load and no --env, run.env is left empty
+// (the environment comes from the policy file).
 void check_run_flags(const Cli& cli, RunOptions& run);
 
 // "cartpole" / "pendulum" for either spelling; throws std::invalid_argument otherwise.
@@ -92,29 +97,15 @@ std::string env_short_name(const std::string& env);
 // ---------------------------------------------------------------------------------------------
 // What the algorithm declares up front
 
-// Known limits of a run, used only for the progress line's ETA (0 = no limit of that kind;
-// the ETA follows whichever given limit is nearest to being reached).
+// Known limits of a run, used only for the progress line's ETA (0 = no limit of that kind; the
+// ETA follows whichever given limit is nearest to being reached). On-policy episode budgets set
+// `episodes`, off-policy step budgets `env_steps`.
 struct Budget {
   long episodes = 0;
   long env_steps = 0;
-  long iterations = 0;
 };
 
 enum class CurveX { episodes, env_steps };
-
-// One hyperparameter for summary.json: numbers stay JSON numbers, text is quoted.
-struct Hyperparameter {
-  Hyperparameter(std::string key, double value);
-  Hyperparameter(std::string key, float value) : Hyperparameter(std::move(key), static_cast<double>(value)) {}
-  Hyperparameter(std::string key, int value) : Hyperparameter(std::move(key), static_cast<long>(value)) {}
-  Hyperparameter(std::string key, long value);
-  Hyperparameter(std::string key, std::uint64_t value);
-  Hyperparameter(std::string key, bool value);
-  Hyperparameter(std::string key, std::string value);
-  Hyperparameter(std::string key, const char* value) : Hyperparameter(std::move(key), std::string(value)) {}
-  std::string key;
-  std::string json;  // the value as JSON text
-};
 
 struct ExperimentSpec {
   std::string figure = "";                // "Fig. 3.3 — Minibatch REINFORCE"; the env id is appended
@@ -122,7 +113,7 @@ struct ExperimentSpec {
   CurveX x_axis = CurveX::episodes;
   std::vector<std::string> loss_columns = {};  // extra metrics.csv columns, e.g. {"policy_loss", "value_loss"}
   Budget budget = {};
-  std::vector<Hyperparameter> hyperparameters = {};
+  const Params* hyperparameters = nullptr;  // the demo's config: written whole into summary.json
   // A dashed reference line on the curve (e.g. 475, the book's "solved"); NaN = none.
   double reference_return = std::numeric_limits<double>::quiet_NaN();
   std::string reference_label = "solved";
@@ -163,7 +154,10 @@ class RunLog {
   double recent_return(int n = 20) const;
   const std::vector<double>& returns() const { return returns_; }
   const std::vector<long>& episode_end_steps() const { return end_steps_; }  // env_steps of each row
-  const std::vector<int>& lengths() const { return lengths_; }
+
+  // One batch of finished trajectories after update `iteration` (from 0): a metrics.csv row per
+  // trajectory, then the progress line.
+  void batch(long iteration, const std::vector<Trajectory>& trajectories);
 
  private:
   friend class detail::Experiment;
@@ -173,7 +167,6 @@ class RunLog {
   std::vector<std::string> loss_text_;  // latest values as written ("" before the first)
   std::vector<double> returns_;
   std::vector<long> end_steps_;
-  std::vector<int> lengths_;
   long env_steps_ = 0;
   long iteration_ = 0;
   detail::Progress* progress_ = nullptr;  // owned by run_experiment

@@ -9,16 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "chapter3/common/params.hpp"  // detail::number_text, detail::json_string
 #include "chapter3/experiment/run.hpp"
 
 namespace pgcpp::detail {
 
-// Shortest text that reads back to the same double ("500", "0.1", "-1.2345678901234567e-05");
-// "nan", "inf", "-inf" for non-finite values.
-std::string number_text(double v);
 // A JSON number, or null when v is not finite (JSON has no NaN).
 std::string json_number(double v);
-std::string json_string(const std::string& s);
 
 // An ordered JSON object written with two-space indentation.
 class JsonObject {

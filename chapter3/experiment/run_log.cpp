@@ -16,37 +16,7 @@ namespace pgcpp {
 
 namespace detail {
 
-std::string number_text(double v) {
-  char buf[64];
-  // Shortest round-trip form: exact, and the same text for the same double on every run.
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;  // 64 characters always suffice for a double
-  return std::string(buf, end);
-}
-
 std::string json_number(double v) { return std::isfinite(v) ? number_text(v) : "null"; }
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;  // UTF-8 passes through unchanged
-        }
-    }
-  }
-  return out + "\"";
-}
 
 JsonObject& JsonObject::add(const std::string& key, const std::string& json_value) {
   items_.emplace_back(key, json_value);
@@ -134,7 +104,6 @@ double Progress::fraction(const Slot& s) const {
   double f = 0.0;
   if (budget_.episodes > 0) f = std::max(f, static_cast<double>(s.episodes) / static_cast<double>(budget_.episodes));
   if (budget_.env_steps > 0) f = std::max(f, static_cast<double>(s.env_steps) / static_cast<double>(budget_.env_steps));
-  if (budget_.iterations > 0) f = std::max(f, static_cast<double>(s.iteration) / static_cast<double>(budget_.iterations));
   return std::min(f, 1.0);
 }
 
@@ -167,7 +136,7 @@ std::string Progress::line() const {
     out += " | return(" + std::to_string(kRecentEpisodes) + ") " + fixed1(ret_sum / with_return);
     if (many) out += " [" + compact(ret_min) + ", " + compact(ret_max) + "]";
   }
-  if (budget_.episodes > 0 || budget_.env_steps > 0 || budget_.iterations > 0)
+  if (budget_.episodes > 0 || budget_.env_steps > 0)
     out += finished == static_cast<int>(slots_.size()) ? " | " + duration(elapsed) : " | ETA " + duration(eta);
   if (elapsed > 0) out += " | " + compact(steps / elapsed) + " steps/s";
   if (many) out += " | " + std::to_string(finished) + "/" + std::to_string(slots_.size()) + " done";
@@ -256,6 +225,10 @@ RunLog::~RunLog() = default;
 void RunLog::set_loss(const std::string& column, double value) {
   for (std::size_t i = 0; i < loss_columns_.size(); ++i)
     if (loss_columns_[i] == column) {
+      // Training on a non-finite loss only spreads NaN through theta: stop at this update.
+      if (!std::isfinite(value))
+        throw std::runtime_error("update " + std::to_string(iteration_ + 1) + ": " + column + " is " +
+                                 detail::number_text(value) + " (metrics so far: " + file_->path.string() + ")");
       loss_text_[i] = detail::number_text(value);
       return;
     }
@@ -267,7 +240,6 @@ void RunLog::episode(long env_steps, double episode_return, int length) {
   env_steps_ = env_steps;
   returns_.push_back(episode_return);
   end_steps_.push_back(env_steps);
-  lengths_.push_back(length);
   // One write per complete row, then a flush: a run killed at any moment leaves whole lines.
   std::string row = std::to_string(env_steps) + "," + std::to_string(returns_.size()) + "," +
                     detail::number_text(episode_return) + "," + std::to_string(length);
@@ -277,6 +249,11 @@ void RunLog::episode(long env_steps, double episode_return, int length) {
   file_->out.flush();
   if (!file_->out) throw std::runtime_error("cannot write to '" + file_->path.string() + "'");
   progress(iteration_, env_steps);
+}
+
+void RunLog::batch(long iteration, const std::vector<Trajectory>& trajectories) {
+  for (const Trajectory& tau : trajectories) episode(env_steps_ + tau.length(), tau.total_reward(), tau.length());
+  progress(iteration + 1, env_steps_);
 }
 
 void RunLog::progress(long iteration, long env_steps) {

@@ -201,13 +201,17 @@ struct Autodiff {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 0.2;
-  bool default_malloc = false;
+  struct Config : Params {
+    Param<double> block_seconds{this, "--block-seconds", 0.2, "minimum length of one timed block",
+                                Range<double>::open_closed(0, 60)};
+    Param<bool> default_malloc{this, "--default-malloc", false,
+                               "keep glibc's default malloc settings (the chapter's programs change them)"};
+  } cfg;
   Cli cli("bench", "Autodiff forward+backward+Adam against hand-written Eigen (Section 3.1 machinery).");
-  cli.option("--block-seconds", seconds, "minimum length of one timed block");
-  cli.flag("--default-malloc", default_malloc, "keep glibc's default malloc settings (the chapter's programs change them)");
+  cli.add(cfg);
   cli.parse(argc, argv);
-  cli.require(seconds > 0, "--block-seconds must be positive");
+  const double seconds = cfg.block_seconds;
+  const bool default_malloc = cfg.default_malloc;
   if (!default_malloc) ad::keep_freed_memory();
 
   const std::vector<Spec> specs{{"(a) 4-64-64-2 tanh, batch 64", {4, 64, 64, 2}, Activation::Tanh, 64, true},

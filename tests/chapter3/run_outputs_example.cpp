@@ -12,10 +12,11 @@ using namespace pgcpp;
 
 namespace {
 
-struct Config {
-  long episodes = 60;
-  double sigma = 0.5;
-  long fail_after = 0;  // > 0: throw after this many episodes (tests an interrupted run)
+struct Config : Params {
+  Param<long> episodes{this, "--episodes", 60, "training budget in episodes", {1, 1'000'000}};
+  Param<double> sigma{this, "--sigma", 0.5, "perturbation scale", Range<double>::open_closed(0, 100)};
+  Param<long> fail_after{this, "--fail-after", 0, "throw after this many episodes (0 = never)", {0, 1'000'000}};
+  Param<std::string> policy{this, "--policy", "linear", "policy class", {"linear"}};
 };
 
 Eigen::VectorXd linear_action(const Vector& theta, bool discrete, const Eigen::VectorXd& s) {
@@ -30,24 +31,20 @@ std::string architecture(const Env& env) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  RunOptions run{.algorithm = "hill-climbing"};
+  RunOptions run("hill-climbing");
   Config cfg;
   Cli cli("run_outputs_example", "Random-search hill climbing on a linear policy: an example of the run outputs.");
-  add_run_flags(cli, run);
-  cli.option("--episodes", cfg.episodes, "training budget in episodes");
-  cli.option("--sigma", cfg.sigma, "perturbation scale");
-  cli.option("--fail-after", cfg.fail_after, "throw after this many episodes (0 = never)");
+  cli.add(run);
+  cli.add(cfg);
   cli.parse(argc, argv);
   check_run_flags(cli, run);
-  cli.require(cfg.episodes >= 1, "--episodes must be >= 1");
-  cli.require(cfg.sigma > 0, "--sigma must be > 0");
 
   ExperimentSpec spec{.figure = "Hill climbing (not in the book)",
                       .rollout_figure = "Policy rollout (hill climbing)",
                       .loss_columns = {"best_return", "sigma"},
                       .budget = {.episodes = cfg.episodes},
-                      .hyperparameters = {{"episodes", cfg.episodes}, {"sigma", cfg.sigma}, {"policy", "linear"}}};
-  if (run.env == "CartPole-v1") spec.reference_return = 475;
+                      .hyperparameters = &cfg};
+  if (run.env() == "CartPole-v1") spec.reference_return = 475;
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);

@@ -179,11 +179,19 @@ std::map<std::string, std::string> parse_json_file(const fs::path& p) {
 
 // ---- A tiny fake algorithm: uniformly random actions, a made-up loss per "iteration" ----
 
+struct FakeConfig : Params {
+  Param<double> lr{this, "--lr", 2.5e-3, "step size", {0, 1}};
+  Param<int> batch{this, "--batch", 4, "batch", {1, 10}};
+  Param<std::string> network{this, "--network", "none \"quoted\"", "network"};
+  Param<bool> clip{this, "--clip", true, "clip"};
+};
+const FakeConfig kFakeConfig;
+
 ExperimentSpec fake_spec() {
   return {.figure = "Test figure",
           .loss_columns = {"policy_loss", "value_loss"},
           .budget = {.episodes = 12},
-          .hyperparameters = {{"lr", 2.5e-3}, {"batch", 4}, {"network", "none \"quoted\""}, {"clip", true}}};
+          .hyperparameters = &kFakeConfig};
 }
 
 // Random actions for `episodes` episodes; losses set after every 4th episode; throws after
@@ -222,8 +230,13 @@ TrainFn fake_train(const std::string& env_name, int episodes, int throw_after = 
   };
 }
 
-RunOptions fake_options(const fs::path& out, int seeds = 1, std::uint64_t seed = 3) {
-  return {.algorithm = "fake", .env = "cartpole", .out = out.string(), .seed = seed, .seeds = seeds, .quiet = true};
+RunOptions fake_options(const fs::path& out, int seeds = 1, std::uint64_t seed = 3, std::string algorithm = "fake") {
+  RunOptions run(std::move(algorithm));
+  run.out = out.string();
+  run.seed = seed;
+  run.seeds = seeds;
+  run.quiet = true;
+  return run;
 }
 
 int run_example(const std::string& args) {
@@ -348,7 +361,7 @@ TEST_CASE("an interrupted run leaves a valid metrics.csv with every finished epi
   // Killed by a signal at an arbitrary moment: every row on disk is still a whole line.
   const fs::path out3 = scratch("killed");
   const std::string cmd = "timeout -s KILL 0.3 " + std::string(RUN_OUTPUTS_EXAMPLE) +
-                          " --quiet --env pendulum --episodes 100000000 --out " + out3.string() + " >/dev/null 2>&1";
+                          " --quiet --env pendulum --episodes 1000000 --out " + out3.string() + " >/dev/null 2>&1";
   CHECK(std::system(cmd.c_str()) != 0);
   const Csv killed = parse_csv(read(out3 / "metrics.csv"));
   CHECK(killed.rows.size() > 0);
@@ -406,9 +419,11 @@ TEST_CASE("bad command lines exit 2 with a message; --help exits 0") {
   CHECK(run_example("--episodes") == 2);
   CHECK(run_example("--help") == 0);
   // In-process: a bad RunOptions is a usage error too.
-  CHECK(run_experiment({.algorithm = "fake", .env = "acrobot", .quiet = true}, fake_spec(), fake_train("cartpole", 1)) == 2);
-  CHECK(run_experiment({.algorithm = "", .quiet = true}, fake_spec(), fake_train("cartpole", 1)) == 2);
-  CHECK(run_experiment({.algorithm = "fake", .seeds = 0, .quiet = true}, fake_spec(), fake_train("cartpole", 1)) == 2);
+  RunOptions acrobot = fake_options("", 1);
+  acrobot.env = "acrobot";
+  CHECK(run_experiment(acrobot, fake_spec(), fake_train("cartpole", 1)) == 2);
+  CHECK(run_experiment(fake_options("", 1, 3, ""), fake_spec(), fake_train("cartpole", 1)) == 2);
+  CHECK(run_experiment(fake_options("", 0), fake_spec(), fake_train("cartpole", 1)) == 2);
 }
 
 TEST_CASE("--load evaluates a saved policy without training") {
