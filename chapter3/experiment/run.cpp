@@ -140,7 +140,7 @@ class Experiment {
   std::unique_ptr<Progress> progress_;
 };
 
-const char* const kSeedFiles[] = {"summary.json", "curve.svg", "policy.bin", "rollout.svg", "rollout_anim.svg"};
+const char* const kSeedFiles[] = {"summary.json", "curve.svg", kPolicyFileName, "rollout.svg", "rollout_anim.svg"};
 
 // An earlier run in the same folder (another --seeds, say) must not leave files that look like
 // results of this one. Only the files a run writes are removed, never anything else.
@@ -203,10 +203,10 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
     if (!result.act) throw std::logic_error("the train function returned no act function");
 
     o.eval = pgcpp::evaluate(run_.env(), result.act, kEvalEpisodes, evaluation_seed(o.seed));
-    PolicyFile policy{result.architecture, run_.env(), result.parameters.flatten()};
+    PolicyFile policy{result.architecture, run_.env(), result.parameters.flatten(), run_.algorithm, o.seed};
     o.architecture = result.architecture;
     o.parameter_count = static_cast<long>(policy.theta.size());
-    save_policy_file((o.dir / "policy.bin").string(), policy);
+    save_policy_file((o.dir / kPolicyFileName).string(), policy);
     write_curve(o.dir / "curve.svg", curve_title(), spec_.x_axis, log, spec_);
     draw_rollout(run_.env(), o.eval, o.dir, rollout_title());
     seed_summary(o).save(o.dir / "summary.json");  // last: its presence means the run completed

@@ -36,7 +36,7 @@
 //                     architecture, parameter_count, scalar, hyperparameters {...}.
 //   curve.svg         return of every training episode (faint) and its moving average over 20
 //                     episodes, against episodes or env steps, titled "<figure>, <env id>".
-//   policy.bin        the final policy (chapter3/experiment/policy_file.hpp).
+//   policy.safetensors  the final policy, safetensors format (chapter3/experiment/policy_file.hpp).
 //   rollout.svg       filmstrip of the first evaluation episode; rollout_anim.svg: its animation.
 // With --seeds K (K > 1): seeds N..N+K-1 train in parallel threads, each writing the files above
 // in DIR/seed<s>/ (DIR defaults to runs/<algorithm>-<env>-seeds<N>-<N+K-1>/); DIR itself gets the
@@ -180,7 +180,7 @@ class RunLog {
 using ActFn = std::function<Eigen::VectorXd(const Eigen::VectorXd& obs)>;
 
 struct TrainResult {
-  ad::ParameterSet parameters = {};  // the policy's theta, saved to policy.bin
+  ad::ParameterSet parameters = {};  // the policy's theta, saved to policy.safetensors
   std::string architecture = "";  // what `restore` needs to rebuild it, e.g. policy->describe()
   ActFn act = {};               // the deterministic action (mode) for evaluation and rollouts
 };
@@ -213,7 +213,7 @@ void draw_rollout(const std::string& env_name, const Evaluation& ev, const std::
 // The whole experiment
 
 using TrainFn = std::function<TrainResult(std::uint64_t seed, RunLog& log)>;
-// Rebuilds the policy described by a loaded policy.bin and returns its mode action; throws
+// Rebuilds the policy described by a loaded policy.safetensors and returns its mode action; throws
 // (e.g. std::invalid_argument) if the architecture is not one this algorithm makes.
 using RestoreFn = std::function<ActFn(const PolicyFile& policy)>;
 

@@ -114,18 +114,3 @@ TEST_CASE("Section 3.2.4.4 step 3: the critic's stopping rule counts checks as t
     CHECK(final_loss < 0.5 * before);
   }
 }
-
-TEST_CASE("rebuild_policy: a saved categorical policy comes back with the same actions; bad descriptions throw") {
-  Rng rng(11);
-  auto policy = CategoricalPolicy::make(4, {16, 8}, 2, ad::Activation::Tanh, rng);
-  const Vector theta = policy->parameters().flatten();
-  const std::unique_ptr<Policy> back = rebuild_policy(policy->describe(), theta);
-  CHECK(back->describe() == policy->describe());
-  CHECK(back->parameters().flatten() == theta);
-  const Matrix obs = Matrix::Random(50, 4);
-  CHECK(back->params_of(obs) == policy->params_of(obs));
-  CHECK_THROWS_AS(rebuild_policy("gaussian 4-16-2 tanh", theta), std::invalid_argument);
-  CHECK_THROWS_AS(rebuild_policy("categorical 4-x-2 tanh", theta), std::invalid_argument);
-  CHECK_THROWS_AS(rebuild_policy("categorical 4-16-2 tanh", theta), std::invalid_argument);  // wrong size
-  CHECK_THROWS_AS(rebuild_policy("categorical 4-16-8-2 sigmoid", theta), std::invalid_argument);
-}
