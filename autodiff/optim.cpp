@@ -81,13 +81,4 @@ void Adam::update(std::size_t i, Matrix& theta, const Matrix& g, Scalar alpha) {
   theta.array() -= (alpha / c1) * m.array() / ((v.array() / c2).sqrt() + eps_);
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, ParameterSet params, StepSize step) {
-  if (name == "sgd") return std::make_unique<Sgd>(std::move(params), step);
-  if (name == "momentum") return std::make_unique<Momentum>(std::move(params), step);
-  if (name == "adagrad") return std::make_unique<AdaGrad>(std::move(params), step);
-  if (name == "rmsprop") return std::make_unique<RmsProp>(std::move(params), step);
-  if (name == "adam") return std::make_unique<Adam>(std::move(params), step);
-  throw std::invalid_argument("unknown optimizer '" + name + "' (expected sgd, momentum, adagrad, rmsprop or adam)");
-}
-
 }  // namespace pgcpp::ad

@@ -107,7 +107,4 @@ class Adam final : public Optimizer {
   std::vector<Matrix> m_, v_;
 };
 
-// "sgd", "momentum", "adagrad", "rmsprop", "adam".
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, ParameterSet params, StepSize step);
-
 }  // namespace pgcpp::ad

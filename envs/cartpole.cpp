@@ -19,6 +19,7 @@ EnvSpec cartpole_spec() {
   spec.action_low = Eigen::VectorXd::Constant(1, 0.0);
   spec.action_high = Eigen::VectorXd::Constant(1, 1.0);
   spec.max_episode_steps = 500;
+  spec.dt = CartPole::tau;
   spec.state_names = {"x", "x_dot", "theta", "theta_dot"};
   spec.observation_names = spec.state_names;
   return spec;

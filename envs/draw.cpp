@@ -25,7 +25,9 @@ enum class Kind { cartpole, pendulum };
 
 Kind kind_of(const std::string& env_name) {
   const std::string name = make_env(env_name)->name();  // throws, listing the valid names
-  return name == "CartPole-v1" ? Kind::cartpole : Kind::pendulum;
+  if (name == "CartPole-v1") return Kind::cartpole;
+  if (name == "Pendulum-v1") return Kind::pendulum;
+  throw std::invalid_argument("draw: no drawing for " + name + " (only CartPole-v1 and Pendulum-v1)");
 }
 
 // ---- CartPole geometry (metres, Gymnasium's proportions) ----
@@ -318,7 +320,7 @@ std::string animation_svg(const std::string& env_name, const std::vector<Eigen::
                           const std::vector<double>& actions, const AnimationOptions& o) {
   check_actions(states, actions);
   const Kind kind = kind_of(env_name);
-  const double dt = o.dt > 0 ? o.dt : (kind == Kind::cartpole ? 0.02 : 0.05);
+  const double dt = o.dt > 0 ? o.dt : make_env(env_name)->spec().dt;
   const double episode_time = static_cast<double>(states.size() - 1) * dt;
   const double dur = std::max(episode_time, dt) / o.speed;
   const double title_h = o.title.empty() ? 0 : 24, bar_h = 30;

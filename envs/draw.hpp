@@ -57,7 +57,7 @@ std::string filmstrip_svg(const std::string& env_name, const std::vector<Eigen::
 struct AnimationOptions {
   double width = 480;
   double height = 300;
-  double dt = 0.0;     // seconds per step; 0 = the environment's own (0.02 CartPole, 0.05 Pendulum)
+  double dt = 0.0;     // seconds per step; 0 = the environment's own (EnvSpec::dt)
   double speed = 1.0;  // playback speed relative to real time
   std::string title = "";
 };

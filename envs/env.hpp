@@ -34,6 +34,7 @@ struct EnvSpec {
   Eigen::VectorXd action_low;       // continuous: bounds; discrete: 0 and num_actions - 1
   Eigen::VectorXd action_high;
   int max_episode_steps = 0;        // Gymnasium's TimeLimit
+  double dt = 0;                    // seconds of simulated time per step (drawing, animations)
   std::vector<std::string> state_names;
   std::vector<std::string> observation_names;
 };

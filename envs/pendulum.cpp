@@ -20,6 +20,7 @@ EnvSpec pendulum_spec() {
   spec.action_low = Eigen::VectorXd::Constant(1, -Pendulum::max_torque);
   spec.action_high = Eigen::VectorXd::Constant(1, Pendulum::max_torque);
   spec.max_episode_steps = 200;
+  spec.dt = Pendulum::dt;
   spec.state_names = {"th", "thdot"};
   spec.observation_names = {"cos_th", "sin_th", "thdot"};
   return spec;

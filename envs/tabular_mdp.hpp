@@ -51,8 +51,6 @@ struct TabularMdp {
   void check_policy(const Eigen::MatrixXd& pi) const;  // throws std::invalid_argument
 };
 
-using ExactMdp = TabularMdp;
-
 // Transition rows and rho ~ Dirichlet(1, ..., 1); rewards ~ U[-1, 1]; all from spec.seed.
 TabularMdp random_mdp(const MdpSpec& spec);
 

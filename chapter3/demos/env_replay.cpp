@@ -2,12 +2,14 @@
 // print every transition with 17 significant digits, so that a run can be compared number by
 // number with Gymnasium (set env.unwrapped.state, call step, print with repr).
 //
-// Exit status: 0 success, 1 runtime error (e.g. a bad action), 2 usage error.
+// Exit status: 0 success, 1 runtime error (a bad action, a non-finite result, an unwritable
+// stdout), 2 usage error.
 
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -15,41 +17,42 @@
 #include <string>
 #include <vector>
 
+#include "chapter3/experiment/cli.hpp"
+#include "chapter3/experiment/program.hpp"
 #include "envs/env.hpp"
 
 namespace {
 
-constexpr const char* usage =
-    "usage: env_replay --env cartpole|pendulum|CartPole-v1|Pendulum-v1 --state x1,x2,...\n"
-    "                  [--elapsed N] (--actions a1,a2,... | --actions-file FILE)\n"
-    "\n"
-    "Sets the environment's internal state (CartPole: x,x_dot,theta,theta_dot; Pendulum:\n"
-    "th,thdot) with N steps already elapsed (default 0), applies the actions in order and\n"
-    "prints CSV: step (elapsed steps after the transition), internal state after the step,\n"
-    "observation, reward, terminated, truncated. Numbers are printed with %.17g. In\n"
-    "--actions-file, actions are separated by commas or whitespace. A value may also be\n"
-    "given as --flag=value (useful for values that start with '-').\n"
-    "Exit status: 0 ok, 1 runtime error (e.g. a bad action), 2 usage error.\n";
+using namespace pgcpp;
 
-// A command-line mistake: reported in one line, exit status 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct Config : Params {
+  Param<std::string> env{this, "--env", "", "environment", {"cartpole", "pendulum", "CartPole-v1", "Pendulum-v1"}};
+  Param<std::string> state{this, "--state", "",
+                           "internal state x1,x2,... (CartPole: x,x_dot,theta,theta_dot; Pendulum: th,thdot)"};
+  Param<int> elapsed{this, "--elapsed", 0, "steps already elapsed (for the time limit)", {0, 1'000'000'000}};
+  Param<std::string> actions{this, "--actions", "", "actions a1,a2,... in order"};
+  Param<std::string> actions_file{this, "--actions-file", "",
+                                  "a file of actions separated by commas or whitespace (at most 16 MiB)"};
 };
 
-struct Options {
-  std::string env;
-  std::string state;
-  std::string actions;
-  bool have_actions = false;
-  int elapsed = 0;
+constexpr std::uintmax_t kMaxActionsFile = 16u << 20;
+
+// A command-line mistake found after parsing: reported in one line, exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 double parse_number(const std::string& text, const std::string& flag) {
   double v = 0.0;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end)
-    throw UsageError("malformed number '" + text + "' in " + flag);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v))
+  {
+    std::string shown = text.substr(0, 40);
+    for (char& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    throw UsageError("malformed number '" + shown + "' in " + flag + " (expected a finite number)");
+  }
   return v;
 }
 
@@ -70,79 +73,67 @@ std::vector<double> parse_list(const std::string& text, const std::string& flag)
   return values;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read --actions-file '" + path + "'");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+// Only regular files of bounded size: a directory, a FIFO or /dev/zero would fail or never end.
+std::string read_actions_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  const std::string who = "--actions-file '" + path + "': ";
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) throw UsageError(who + "no such file");
+  if (!fs::is_regular_file(st)) throw UsageError(who + "not a regular file");
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec || size > kMaxActionsFile) throw UsageError(who + "larger than 16 MiB");
+  std::ifstream in(path, std::ios::binary);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(size))) throw std::runtime_error(who + "cannot read it");
+  return text;
 }
 
-Options parse_args(int argc, char** argv) {
-  Options opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") { std::fputs(usage, stdout); std::exit(0); }
-    // Both "--flag value" and "--flag=value" (the latter for values starting with '-').
-    std::string value;
-    const auto eq = flag.find('=');
-    const bool inline_value = flag.rfind("--", 0) == 0 && eq != std::string::npos;
-    if (inline_value) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
-    if (flag != "--env" && flag != "--state" && flag != "--elapsed" && flag != "--actions" &&
-        flag != "--actions-file")
-      throw UsageError("unknown flag '" + flag + "' (see --help)");
-    if (!inline_value) {
-      if (i + 1 >= argc) throw UsageError("missing value after " + flag);
-      value = argv[++i];
-    }
-    if (flag == "--env") opt.env = value;
-    else if (flag == "--state") opt.state = value;
-    else if (flag == "--elapsed") {
-      const double n = parse_number(value, flag);
-      if (!(n >= 0 && n < 1e9) || n != std::floor(n))
-        throw UsageError("malformed --elapsed '" + value + "'");
-      opt.elapsed = static_cast<int>(n);
-    } else {
-      if (opt.have_actions) throw UsageError("give only one of --actions and --actions-file");
-      opt.actions = flag == "--actions" ? value : read_file(value);
-      opt.have_actions = true;
-    }
-  }
-  if (opt.env.empty()) throw UsageError("missing --env");
-  if (opt.state.empty()) throw UsageError("missing --state");
-  if (!opt.have_actions) throw UsageError("missing --actions or --actions-file");
-  return opt;
+// The CSV on stdout: a write error (a full disk, a closed pipe) is an error, not a short file.
+void put(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::ferror(stdout))
+    throw std::runtime_error("cannot write to stdout");
 }
 
-void print_header(const pgcpp::Env& env) {
-  std::printf("step");
-  for (const auto& n : env.spec().state_names) std::printf(",%s", n.c_str());
-  for (const auto& n : env.spec().observation_names) std::printf(",obs_%s", n.c_str());
-  std::printf(",reward,terminated,truncated\n");
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, ",%.17g", v);
+  return buf;
 }
 
-void print_row(const pgcpp::Env& env, const pgcpp::StepResult& r) {
-  std::printf("%d", env.elapsed_steps());
-  for (double v : env.state()) std::printf(",%.17g", v);
-  for (double v : r.observation) std::printf(",%.17g", v);
-  std::printf(",%.17g,%d,%d\n", r.reward, r.terminated ? 1 : 0, r.truncated ? 1 : 0);
+void print_header(const Env& env) {
+  std::string line = "step";
+  for (const auto& n : env.spec().state_names) line += "," + n;
+  for (const auto& n : env.spec().observation_names) line += ",obs_" + n;
+  put(line + ",reward,terminated,truncated\n");
 }
 
-int run(const Options& opt) {
-  std::unique_ptr<pgcpp::Env> env;
-  try {
-    env = pgcpp::make_env(opt.env);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("malformed --env: ") + e.what());
-  }
-  const std::vector<double> state = parse_list(opt.state, "--state");
-  const std::vector<double> actions = parse_list(opt.actions, "--actions");
+void print_row(const Env& env, const StepResult& r) {
+  std::string line = std::to_string(env.elapsed_steps());
+  for (double v : env.state()) line += number(v);
+  for (double v : r.observation) line += number(v);
+  line += number(r.reward) + "," + (r.terminated ? "1" : "0") + "," + (r.truncated ? "1" : "0") + "\n";
+  put(line);
+}
+
+bool finite(const Env& env, const StepResult& r) {
+  return env.state().allFinite() && r.observation.allFinite() && std::isfinite(r.reward);
+}
+
+int replay(const Cli& cli, const Config& cfg) {
+  cli.require(!cfg.env().empty(), "missing --env");
+  cli.require(!cfg.state().empty(), "missing --state");
+  cli.require(cli.given("--actions") != cli.given("--actions-file"), "give exactly one of --actions and --actions-file");
+  const std::unique_ptr<Env> env = make_env(cfg.env);
+  const std::vector<double> state = parse_list(cfg.state, "--state");
+  const std::string action_text = cli.given("--actions") ? cfg.actions() : read_actions_file(cfg.actions_file);
+  const std::vector<double> actions =
+      parse_list(action_text, cli.given("--actions") ? "--actions" : "--actions-file '" + cfg.actions_file() + "'");
   const int act_dim = env->act_dim();
   if (actions.size() % static_cast<std::size_t>(act_dim) != 0)
     throw UsageError("the number of action values is not a multiple of " + std::to_string(act_dim));
   try {
-    env->set_state(Eigen::Map<const Eigen::VectorXd>(state.data(), std::ssize(state)), opt.elapsed);
+    env->set_state(Eigen::Map<const Eigen::VectorXd>(state.data(), std::ssize(state)), cfg.elapsed);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("malformed --state or --elapsed: ") + e.what());
   }
@@ -151,23 +142,32 @@ int run(const Options& opt) {
   for (int t = 0; t < steps; ++t) {
     const double* first = actions.data() + static_cast<std::ptrdiff_t>(t) * act_dim;
     const Eigen::VectorXd a = Eigen::Map<const Eigen::VectorXd>(first, act_dim);
-    const pgcpp::StepResult r = env->step(a);
+    const StepResult r = env->step(a);
+    if (!finite(*env, r))
+      throw std::runtime_error("step " + std::to_string(t + 1) +
+                               ": the state, observation or reward is not finite (--state too large for float arithmetic)");
     print_row(*env, r);
   }
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw std::runtime_error("cannot write to stdout");
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(parse_args(argc, argv));
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "env_replay: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "env_replay: %s\n", e.what());
-    return 1;
-  }
+  Config cfg;
+  Cli cli("env_replay",
+          "Sets an environment's internal state, applies the given actions in order and prints CSV: step (elapsed "
+          "steps after the transition), internal state after the step, observation, reward, terminated, truncated, "
+          "numbers with %.17g (to compare with Gymnasium number by number). A value may also be given as "
+          "--flag=value (for values that start with '-').");
+  cli.add(cfg);
+  cli.parse(argc, argv);
+  return run_program(cli, [&] {
+    try {
+      return replay(cli, cfg);
+    } catch (const UsageError& e) {
+      cli.usage_error(e.what());
+    }
+  });
 }

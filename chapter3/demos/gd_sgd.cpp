@@ -29,6 +29,7 @@
 #include "autodiff/autodiff.hpp"
 #include "chapter3/3_1_gradient_optimization.hpp"
 #include "chapter3/experiment/cli.hpp"
+#include "chapter3/experiment/program.hpp"
 #include "plot/plot.hpp"
 
 using namespace pgcpp;
@@ -507,19 +508,21 @@ int main(int argc, char** argv) {
            "||theta_0 - theta*|| / (G sqrt(k+1)) for (3.10) and 1/(mu (k+1)) for (3.11).");
   cli.parse(argc, argv);
   cli.require(cfg.L >= cfg.mu, "need --mu <= --L, got --mu " + cfg.mu.text() + " and --L " + cfg.L.text());
-  std::filesystem::create_directories(cfg.out());
+  return run_program(cli, [&] {
+    make_output_dir(cfg.out(), "--out");
 
-  // (a) convex, L-smooth, not strongly convex: weights L and L/4 along axes tilted by 30 degrees.
-  const FlatBottom convex((VectorD(2) << cfg.L, cfg.L / 4).finished(), kAngle, kThetaStar);
-  // (b) mu-strongly convex and L-smooth: eigenvalues L and mu.
-  const Quadratic quad((VectorD(2) << cfg.L, cfg.mu).finished(), kAngle, kThetaStar);
+    // (a) convex, L-smooth, not strongly convex: weights L and L/4 along axes tilted by 30 degrees.
+    const FlatBottom convex((VectorD(2) << cfg.L, cfg.L / 4).finished(), kAngle, kThetaStar);
+    // (b) mu-strongly convex and L-smooth: eigenvalues L and mu.
+    const Quadratic quad((VectorD(2) << cfg.L, cfg.mu).finished(), kAngle, kThetaStar);
 
-  std::vector<std::string> written;
-  written.push_back(stationary_points_figure(cfg));
-  written.push_back(gd_figure(cfg, convex, quad));
-  written.push_back(sgd_figure(cfg, convex, quad));
-  written.push_back(paths_figure(cfg, convex, quad));
-  written.push_back(optimizers_figure(cfg, convex, quad));
-  for (const auto& f : written) std::printf("wrote %s\n", f.c_str());
-  return 0;
+    std::vector<std::string> written;
+    written.push_back(stationary_points_figure(cfg));
+    written.push_back(gd_figure(cfg, convex, quad));
+    written.push_back(sgd_figure(cfg, convex, quad));
+    written.push_back(paths_figure(cfg, convex, quad));
+    written.push_back(optimizers_figure(cfg, convex, quad));
+    for (const auto& f : written) std::printf("wrote %s\n", f.c_str());
+    return 0;
+  });
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 
+#include "chapter3/experiment/program.hpp"
 #include "chapter3/experiment/run_internal.hpp"
 #include "envs/env.hpp"
 
@@ -307,8 +308,10 @@ std::string fixed(double v, int digits) {
 
 void Experiment::report(const Outcome& o) const {
   if (!o.ok) {
-    std::cerr << run_.algorithm << " " << run_.env() << " seed " << o.seed << " failed: " << o.error << "\n"
-              << "  metrics so far: " << (o.dir / "metrics.csv").string() << "\n";
+    std::error_code ec;
+    const fs::path metrics = o.dir / "metrics.csv";
+    std::cerr << run_.algorithm << " " << run_.env() << " seed " << o.seed << " failed: " << o.error
+              << (fs::exists(metrics, ec) ? " (metrics so far: " + metrics.string() + ")" : std::string()) << "\n";
     return;
   }
   if (run_.quiet()) return;
@@ -343,6 +346,7 @@ int Experiment::train(const TrainFn& train) {
                                     : " seeds " + std::to_string(run_.seed()) + "-" + std::to_string(last));
   progress_ = std::make_unique<Progress>(k == 1 ? label : label + " (means)", seeds, spec_.budget, run_.quiet());
 
+  make_output_dir(top, run_.out().empty() ? "output folder" : "--out");
   remove_stale_outputs(top);
   if (k == 1) {
     train_seed(0, train, outcomes[0]);

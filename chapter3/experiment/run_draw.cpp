@@ -4,6 +4,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "chapter3/experiment/program.hpp"
 #include "chapter3/experiment/run.hpp"
 #include "envs/draw.hpp"
 #include "envs/env.hpp"
@@ -12,23 +13,16 @@ namespace pgcpp {
 
 namespace {
 
-void save_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  f.flush();
-  if (!f) throw std::runtime_error("cannot write '" + path.string() + "'");
-}
-
-// Seconds per step, as in the environments' own integrators.
-double step_seconds(const std::string& env_id) { return env_id == "CartPole-v1" ? 0.02 : 0.05; }
+void save_text(const std::filesystem::path& path, const std::string& text) { write_file_atomically(path, text); }
 
 }  // namespace
 
 void draw_rollout(const std::string& env_name, const Evaluation& ev, const std::filesystem::path& dir,
                   const std::string& title) {
   if (ev.states.empty()) throw std::invalid_argument("draw_rollout: the evaluation recorded no episode");
-  const std::string id = make_env(env_name)->name();
-  const double dt = step_seconds(id);
+  const std::unique_ptr<Env> env = make_env(env_name);
+  const std::string id = env->name();
+  const double dt = env->spec().dt;
   // The action taken in each state; none in the final one.
   std::vector<double> actions(ev.states.size(), draw::no_action);
   for (std::size_t t = 0; t < ev.actions.size() && t < actions.size(); ++t) actions[t] = ev.actions[t][0];

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "chapter3/experiment/program.hpp"
 #include "chapter3/experiment/run_internal.hpp"
 
 namespace pgcpp {
@@ -34,12 +35,7 @@ std::string JsonObject::str(int indent) const {
   return out + std::string(static_cast<std::size_t>(indent), ' ') + "}";
 }
 
-void JsonObject::save(const std::filesystem::path& path) const {
-  std::ofstream f(path, std::ios::trunc);
-  f << str() << "\n";
-  f.flush();
-  if (!f) throw std::runtime_error("cannot write '" + path.string() + "'");
-}
+void JsonObject::save(const std::filesystem::path& path) const { write_file_atomically(path, str() + "\n"); }
 
 std::string json_array(const std::vector<std::string>& json_values) {
   std::string out = "[";
@@ -188,7 +184,9 @@ void Progress::done(int slot) {
 void Progress::finish() {
   if (quiet_) return;
   std::lock_guard lock(mutex_);
-  draw(true);
+  // A run that failed before its first episode says so in one line of its own, without this one.
+  const bool started = std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.episodes > 0; });
+  if (started || drawn_) draw(true);
 }
 
 }  // namespace detail
@@ -228,7 +226,7 @@ void RunLog::set_loss(const std::string& column, double value) {
       // Training on a non-finite loss only spreads NaN through theta: stop at this update.
       if (!std::isfinite(value))
         throw std::runtime_error("update " + std::to_string(iteration_ + 1) + ": " + column + " is " +
-                                 detail::number_text(value) + " (metrics so far: " + file_->path.string() + ")");
+                                 detail::number_text(value));
       loss_text_[i] = detail::number_text(value);
       return;
     }

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Every executable against a corpus of bad invocations: each must exit 1 (runtime error) or
+# 2 (usage error) with exactly one line on stderr that names the problem (the flag, the value or
+# the path it was given), and never die by a signal or hang.
+#
+#   bad_invocations.sh <program> [<program> ...]
+#
+# The corpus is built from each program's own --help (every flag it lists, with its default and
+# range), so a new flag or a new executable is covered without editing this file:
+#   - unknown, malformed and repeated flags; --help with a value; a missing value;
+#   - for every flag with a value: text that is not a number, overflowing and non-finite numbers,
+#     values just outside the declared range, a choice that is not one of the choices;
+#   - output folders that cannot be made (under a file, under /dev/null, without permission);
+#   - policy files that are not policy files (missing, a directory, /dev/zero, empty, garbage).
+set -u
+scratch=$(mktemp -d)
+trap 'chmod -R u+w "$scratch" 2>/dev/null; rm -rf "$scratch"' EXIT
+printf 'not a folder' > "$scratch/a_file"
+mkdir -p "$scratch/locked" && chmod 500 "$scratch/locked"
+: > "$scratch/empty.safetensors"
+head -c 4096 /dev/urandom > "$scratch/garbage.safetensors" 2>/dev/null || printf 'garbage' > "$scratch/garbage.safetensors"
+printf '\x10\x00\x00\x00\x00\x00\x00\x00{"a":1}' > "$scratch/short.safetensors"
+
+failures=0
+cases=0
+
+# run_case <program> <what the message must mention> <args...>
+run_case() {
+  local prog=$1 expect=$2
+  shift 2
+  local err="$scratch/stderr" status
+  # The bound keeps a hang from stalling the suite; a usage or I/O error takes milliseconds.
+  timeout -s KILL 30 "$prog" "$@" > /dev/null 2> "$err" < /dev/null
+  status=$?
+  cases=$((cases + 1))
+  local lines problem=""
+  lines=$(grep -c '' "$err")
+  if [ "$status" -eq 137 ]; then problem="hung (killed after 30 s)"
+  elif [ "$status" -gt 128 ]; then problem="died by signal $((status - 128))"
+  elif [ "$status" -ne 1 ] && [ "$status" -ne 2 ]; then problem="exit status $status, expected 1 or 2"
+  elif [ "$lines" -ne 1 ]; then problem="$lines lines on stderr, expected 1"
+  elif [ -n "$expect" ] && ! grep -qF -- "$expect" "$err"; then problem="message does not mention '$expect'"
+  fi
+  if [ -n "$problem" ]; then
+    failures=$((failures + 1))
+    printf 'FAIL %s' "$(basename "$prog")"
+    printf ' %q' "$@"
+    printf ': %s\n  stderr: %s\n' "$problem" "$(head -c 400 "$err" | tr '\n' '|')"
+  fi
+}
+
+# Values that no numeric flag accepts.
+numeric_bad=("abc" "" "1e999" "-1e999" "nan" "inf" "-inf" "0x" "1.5.2" " 5" "5 " "99999999999999999999999"
+             "-99999999999999999999999" "1,2" "--")
+
+for prog in "$@"; do
+  name=$(basename "$prog")
+  help=$("$prog" --help 2>&1) || { echo "FAIL $name --help exits $?"; failures=$((failures + 1)); continue; }
+  before=$cases
+
+  run_case "$prog" "--bogus" --bogus
+  run_case "$prog" "--bogus" --bogus=1
+  run_case "$prog" "-x" -x
+  run_case "$prog" "stray" stray
+  run_case "$prog" "--help" --help=1
+  run_case "$prog" "" --=3
+  run_case "$prog" "" ---
+
+  # Flags with a value: "  --flag <value>   help (default: D; RANGE)".
+  while IFS= read -r line; do
+    flag=$(sed -E 's/^  (--[a-zA-Z0-9-]+) <value>.*/\1/' <<< "$line")
+    range=$(sed -nE 's/.*\(default: [^;]*; (.*)\)$/\1/p' <<< "$line")
+    default=$(sed -nE 's/.*\(default: ([^;)]*)[;)].*/\1/p' <<< "$line")
+    run_case "$prog" "$flag" "$flag"                      # missing value (last argument)
+    run_case "$prog" "$flag" "$flag" "$default" "$flag" "$default"  # given twice
+    case "$range" in
+      \[*|\(*)  # a numeric range [lo, hi] or (lo, hi]
+        for v in "${numeric_bad[@]}"; do run_case "$prog" "$flag" "$flag=$v"; done
+        lo=$(sed -E 's/^[[(]([^,]*), .*/\1/' <<< "$range")
+        hi=$(sed -E 's/.*, ([^])]*)[])]$/\1/' <<< "$range")
+        below=$(awk -v x="$lo" 'BEGIN { printf "%.17g", (x < 0 ? x * 10 - 1 : x - 1 - x * 0.5) }')
+        above=$(awk -v x="$hi" 'BEGIN { printf "%.17g", (x > 0 ? x * 10 + 1 : x + 1) }')
+        [[ "$range" == \(* ]] && below=$lo  # an open lower end excludes lo itself
+        run_case "$prog" "$flag" "$flag=$below"
+        run_case "$prog" "$flag" "$flag=$above"
+        ;;
+      *\|*)  # choices a|b|c
+        run_case "$prog" "$flag" "$flag" "not-a-choice"
+        ;;
+      "1 to "*)  # layer sizes
+        for v in "" "0" "128," ",128" "128,,128" "5000" "1,2,3,4,5,6,7,8,9" "a,b" "-1"; do
+          run_case "$prog" "$flag" "$flag=$v"
+        done
+        ;;
+    esac
+  done < <(grep -E '^  --[a-zA-Z0-9-]+ <value>' <<< "$help")
+
+  # Switches: no value, not twice.
+  while IFS= read -r flag; do
+    run_case "$prog" "$flag" "$flag=1"
+    run_case "$prog" "$flag" "$flag="
+    run_case "$prog" "$flag" "$flag" "$flag"
+  done < <(grep -E '^  --[a-zA-Z0-9-]+ {2,}' <<< "$help" | grep -vE '^  --help ' | sed -E 's/^  (--[a-zA-Z0-9-]+).*/\1/')
+  run_case "$prog" "--bogus" --bogus --help
+  run_case "$prog" "'--'" -- --bogus
+
+  # Output folders that cannot be made. (RL demos read --out "" as the default folder.)
+  if grep -qE '^  --out <value>' <<< "$help"; then
+    run_case "$prog" "$scratch/a_file" --out "$scratch/a_file/sub"
+    run_case "$prog" "/dev/null" --out /dev/null/sub
+    if [ "$(id -u)" -ne 0 ]; then run_case "$prog" "$scratch/locked" --out "$scratch/locked/sub"; fi
+    run_case "$prog" "/proc" --out /proc/pgcpp_cannot_write_here
+    grep -qE '^  --load <value>' <<< "$help" || run_case "$prog" "--out" --out ""
+  fi
+
+  # Files that are not policy files.
+  if grep -qE '^  --load <value>' <<< "$help"; then
+    for f in "$scratch/missing.safetensors" "$scratch" /dev/zero /dev/null "$scratch/empty.safetensors" \
+             "$scratch/garbage.safetensors" "$scratch/short.safetensors"; do
+      run_case "$prog" "$f" --load "$f"
+    done
+  fi
+  if grep -qE '^  --actions-file <value>' <<< "$help"; then
+    for f in "$scratch/missing" "$scratch" /dev/zero "$scratch/garbage.safetensors"; do
+      run_case "$prog" "$f" --env cartpole --state 0,0,0,0 --actions-file "$f"
+    done
+  fi
+  n=$((cases - before))
+  echo "$name: $n bad invocations"
+  if [ "$n" -lt 30 ]; then echo "FAIL $name: only $n cases (want >= 30)"; failures=$((failures + 1)); fi
+done
+
+echo "$cases bad invocations, $failures failures"
+[ "$failures" -eq 0 ]
