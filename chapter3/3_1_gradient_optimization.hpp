@@ -43,7 +43,11 @@ class Objective {
   int dim() const { return static_cast<int>(theta_star.size()); }
   VectorD theta_star;  // a minimizer
   double f_star = 0.0;
-  double L = 0.0;   // grad f is L-Lipschitz, (3.2)
+  // grad f is L-Lipschitz (3.2); equivalently the descent lemma holds,
+  //   f(theta + Delta) <= f(theta) + grad f(theta)^T Delta + L/2 ||Delta||^2,              (3.3)
+  // which is why GD's step sizes are fractions of 1/L: with Delta = -alpha grad f, each step
+  // lowers f by at least alpha (1 - alpha L / 2) ||grad f||^2 > 0 for 0 < alpha < 2/L.
+  double L = 0.0;
   double mu = 0.0;  // mu-strongly convex, (3.6); 0 = convex only
 };
 

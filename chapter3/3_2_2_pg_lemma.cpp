@@ -56,6 +56,7 @@ void add_score(MatrixD& G, const MatrixD& pi, int s, int a, double w) {
 MatrixD full_return_estimate(const Episode& tau, const MatrixD& pi, double gamma) {
   const double R = discounted_return(tau.rewards, gamma);  // R(tau)                            (3.13)
   MatrixD G = MatrixD::Zero(pi.rows(), pi.cols());
+  // R(tau) grad log p_theta(tau), by (3.22), with grad log p_theta(tau) = sum_t grad log pi(a_t|s_t)
   for (int t = 0; t < tau.length(); ++t) add_score(G, pi, tau.states[t], tau.actions[t], R);  // (3.18)
   return G;
 }

@@ -39,14 +39,18 @@ MatrixD score(const MatrixD& pi, int s, int a);
 // ||grad_theta log pi(a|s)||^2 = 1 - 2 pi(a|s) + sum_b pi(b|s)^2.
 double score_norm2(const MatrixD& pi, int s, int a);
 
-// Per-trajectory estimators of grad J (one trajectory; average N of them for the minibatch form):
+// Per-trajectory estimators of grad J (one trajectory; average N of them for the minibatch form).
+// They rest on the log-derivative trick, grad p_theta(tau) = p_theta(tau) grad log p_theta(tau)
+// (3.22): with p_theta(tau) of (3.12), grad log p_theta(tau) = sum_t grad log pi(a_t|s_t), since
+// rho and P do not depend on theta, so grad J = E[R(tau) sum_t grad log pi(a_t|s_t)].
 //   (3.18)  sum_t grad log pi(a_t|s_t) R(tau)
 MatrixD full_return_estimate(const Episode& tau, const MatrixD& pi, double gamma);
 //   (3.19)  sum_t gamma^t grad log pi(a_t|s_t) g_t
 //   (3.25)  sum_t gamma^t grad log pi(a_t|s_t) (g_t - b(s_t))        with a baseline b (size S)
 MatrixD returns_to_go_estimate(const Episode& tau, const MatrixD& pi, double gamma);
 MatrixD baseline_estimate(const Episode& tau, const MatrixD& pi, double gamma, const VectorD& b);
-// The baseline term alone, sum_t gamma^t grad log pi(a_t|s_t) b(s_t): zero mean by Theorem 3.6.
+// The baseline term alone, sum_t gamma^t grad log pi(a_t|s_t) b(s_t): zero mean by Theorem 3.6,
+// so (3.25) has the mean grad J of (3.26).
 MatrixD baseline_term(const Episode& tau, const MatrixD& pi, double gamma, const VectorD& b);
 
 // Exact value form, from exact d_theta (3.21) and Q^pi:
@@ -55,7 +59,8 @@ MatrixD baseline_term(const Episode& tau, const MatrixD& pi, double gamma, const
 MatrixD value_form_gradient(const TabularMdp& mdp, const MatrixD& pi);
 MatrixD value_form_gradient(const TabularMdp& mdp, const MatrixD& pi, const VectorD& b);
 
-// Central differences of the exact J(theta) = rho^T V^pi_theta: error O(h^2) + O(eps |J| / h).
+// Central differences of the exact J(theta) = E[R(tau)] = rho^T V^pi_theta (3.15): error
+// O(h^2) + O(eps |J| / h).
 MatrixD finite_difference_gradient(const TabularMdp& mdp, const MatrixD& theta, double h = 1e-5);
 
 // b*(s) = E_a[||grad log pi(a|s)||^2 Q(s, a)] / E_a[||grad log pi(a|s)||^2]              (3.28)

@@ -79,6 +79,7 @@ Eigen::MatrixXd TabularMdp::Q(const Eigen::MatrixXd& pi) const {
   return q;
 }
 
+// A^pi(s, a) = Q^pi(s, a) - V^pi(s)                                                        (3.29)
 Eigen::MatrixXd TabularMdp::advantage(const Eigen::MatrixXd& pi) const {
   return Q(pi).colwise() - V(pi);
 }
@@ -89,6 +90,7 @@ Eigen::VectorXd TabularMdp::visitation(const Eigen::MatrixXd& pi) const {
   return M.transpose().partialPivLu().solve((1.0 - gamma) * rho);
 }
 
+// J(theta) = E_tau[R(tau)] = E_{s_0 ~ rho}[V^pi(s_0)] = rho^T V^pi                              (3.15)
 double TabularMdp::J(const Eigen::MatrixXd& pi) const { return rho.dot(V(pi)); }
 
 int TabularMdp::sample_initial(Rng& rng) const { return rng.categorical(rho); }

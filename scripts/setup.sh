@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what pgcpp needs to build and test on Debian 12 (or Ubuntu 22.04+): a C++20 compiler,
-# CMake >= 3.25, Eigen 3.4 and doctest. Installs only the packages that are missing, as root or
-# through sudo; prints what to do when it can do neither. Safe to run again.
+# CMake >= 3.25, Eigen 3.4, doctest and Python 3 (for scripts/equation_index.py; standard library
+# only). Installs only the packages that are missing, as root or through sudo; prints what to do
+# when it can do neither. Safe to run again.
 set -euo pipefail
 
-packages=(cmake make g++ libeigen3-dev doctest-dev)
+packages=(cmake make g++ libeigen3-dev doctest-dev python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -102,6 +102,46 @@ TEST_CASE("section 3.1 test functions: convex, L-smooth, mu-strongly convex as c
   CHECK((gd(flat_quad, theta0, 1.0 / flat_quad.L, 3000).back() - nearest).norm() < 1e-6);
 }
 
+// (3.3), the descent lemma: f(theta + D) <= f(theta) + grad f(theta)^T D + L/2 ||D||^2 with the
+// functions' own L, at random pairs and along GD's actual steps (D = theta_{k+1} - theta_k as
+// stored, so the rounding of the iterates cannot matter); tight along the top eigenvector of a
+// quadratic, so an L too large (or a wrong factor 1/2) would show too.
+TEST_CASE("(3.3) descent lemma: holds with each function's L, along GD's steps, and is tight on a quadratic") {
+  const FlatBottom flat((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);
+  const FlatBottom flat_mu((VectorD(2) << 4.0, 1.0).finished(), 0.3, theta_star2, 0.5);
+  const Quadratic quad((VectorD(3) << 10.0, 3.0, 1.0).finished(), 0.7, (VectorD(3) << 1.0, -0.5, 2.0).finished());
+  const Objective* fs[] = {&flat, &flat_mu, &quad};
+  const auto slack = [](const Objective& f, const VectorD& theta, const VectorD& D) {
+    const double rhs = f.f(theta) + f.grad(theta).dot(D) + f.L / 2 * D.squaredNorm();
+    return rhs - f.f(theta + D) + 1e-12 * std::max(1.0, std::abs(rhs));  // >= 0 by (3.3)
+  };
+  Rng rng(33);
+  for (const Objective* f : fs) {
+    for (int trial = 0; trial < 300; ++trial) {
+      VectorD theta(f->dim()), D(f->dim());
+      for (int i = 0; i < f->dim(); ++i) {
+        theta(i) = f->theta_star(i) + rng.normal(0.0, 2.0);
+        D(i) = rng.normal(0.0, trial < 150 ? 0.3 : 3.0);
+      }
+      CHECK(slack(*f, theta, D) >= 0);
+    }
+    VectorD theta0 = VectorD::Constant(f->dim(), 2.5);
+    const std::vector<VectorD> path = gd(*f, theta0, 1.0 / f->L, 50);
+    REQUIRE(path.size() > 2);
+    for (std::size_t k = 0; k + 1 < path.size(); ++k) {
+      CHECK(slack(*f, path[k], path[k + 1] - path[k]) >= 0);
+      CHECK(f->f(path[k + 1]) <= f->f(path[k]) + 1e-12);  // alpha = 1/L < 2/L: f never increases
+    }
+  }
+  // Along the eigenvector of the largest eigenvalue L, f(theta + D) - f(theta) - grad^T D = L/2 ||D||^2.
+  Eigen::Index top;
+  quad.lambda.maxCoeff(&top);
+  const VectorD D = 0.7 * quad.U.col(top);
+  const VectorD theta = (VectorD(3) << 0.3, 0.1, -1.0).finished();
+  const double excess = quad.f(theta + D) - quad.f(theta) - quad.grad(theta).dot(D);
+  CHECK(std::abs(excess - quad.L / 2 * D.squaredNorm()) < 1e-12);
+}
+
 // Section 3.1.3: E[g | theta] = grad f(theta) and E[||g - grad f(theta)||^2 | theta] = sigma^2.
 TEST_CASE("section 3.1.3: the noisy gradient oracle is unbiased with variance sigma^2") {
   const FlatBottom f((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);

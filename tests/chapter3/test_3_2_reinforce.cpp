@@ -114,3 +114,74 @@ TEST_CASE("Section 3.2.4.4 step 3: the critic's stopping rule counts checks as t
     CHECK(final_loss < 0.5 * before);
   }
 }
+
+// (3.30): the actor step of REINFORCE with a learned baseline follows the minibatch estimator
+//   1/N sum_i sum_t gamma^t grad log pi(a_t|s_t) A_t,   A_t = g_t - V_phi(s_t),
+// with V_phi the critic as fitted on this batch (step 3 before step 4). Computed here on its own:
+// returns-to-go by a backward loop, V_phi evaluated after the run (the critic is not touched after
+// its fit), scores by autodiff at theta_0. Adam's first step is alpha c g / (|c g| + eps) per
+// coordinate (m_hat = c g, v_hat = (c g)^2; c = the norm clip's factor), so the step gives the
+// estimator's direction coordinate by coordinate. It fails for a wrong sign, a missing gamma^t,
+// the baseline before the fit or none at all; a constant factor such as 1/N is invisible to
+// Adam's first step (the surrogate test above checks it).
+TEST_CASE("(3.30): one actor step of REINFORCE with a baseline follows the baseline-subtracted estimator") {
+  BaselineConfig cfg;
+  cfg.batch = 4;
+  cfg.episodes = 4;  // one iteration
+  cfg.gamma = 0.6;  // far from 1, so that a missing gamma^t changes the direction
+  cfg.k_max = 300;  // with lr_critic 0.02, V_phi comes near the returns: A_t changes sign within episodes
+  cfg.lr_critic = 0.02;
+  cfg.no_standardize = true;
+  cfg.solved = 0;
+  Rng rng(7);
+  const std::unique_ptr<Env> env = make_env("CartPole-v1");
+  std::unique_ptr<CategoricalPolicy> policy = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, rng);
+  ad::Mlp value({4, 8, 1}, ad::Activation::Tanh, rng);
+  const Vector theta0 = policy->parameters().flatten();
+  const Vector phi0 = value.parameters().flatten();
+  std::vector<Trajectory> batch;
+  train_reinforce_baseline(cfg, *env, *policy, value, rng,
+                           [&](long, const std::vector<Trajectory>& b, const BaselineStats&) { batch = b; });
+  REQUIRE(batch.size() == 4);
+  CHECK(value.parameters().flatten() != phi0);  // the critic was fitted
+  const Vector step = policy->parameters().flatten() - theta0;
+
+  Rng unused(0);
+  std::unique_ptr<CategoricalPolicy> before = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, unused);
+  ad::ParameterSet params = before->parameters();
+  params.unflatten(theta0);
+  Var surrogate(Matrix::Zero(1, 1));
+  for (const Trajectory& tau : batch) {
+    const Matrix v = value(Var(tau.obs)).value();
+    Matrix w(tau.length(), 1);
+    double g = 0;
+    for (int t = tau.length() - 1; t >= 0; --t) {
+      g = tau.rewards[static_cast<std::size_t>(t)] + cfg.gamma * g;
+      w(t, 0) = static_cast<Scalar>(std::pow(cfg.gamma(), t) * (g - static_cast<double>(v(t, 0))));
+    }
+    surrogate = surrogate + ad::sum(before->log_prob(tau.obs, tau.actions) * Var(w));
+  }
+  surrogate = surrogate / Scalar(4);
+  const ad::Grads grads = ad::grad(surrogate, params.list());
+  Vector ascent(theta0.size());
+  Eigen::Index at = 0;
+  for (const Var& gi : grads) {
+    ascent.segment(at, gi.size()) = gi.value().reshaped();
+    at += gi.size();
+  }
+  // The loss minimized is -surrogate; the clip scales its gradient by c (torch's rule).
+  const double norm = static_cast<double>(ascent.norm());
+  const double c = norm > cfg.clip ? cfg.clip / (norm + 1e-6) : 1.0;
+  const double lr = cfg.lr_actor, adam_eps = 1e-8;
+  const double tol = (std::is_same_v<Scalar, float> ? 1e-2 : 1e-6) * lr;
+  double worst = 0;
+  int moved = 0;
+  for (Eigen::Index j = 0; j < theta0.size(); ++j) {
+    const double gj = c * static_cast<double>(ascent(j));
+    const double expected = lr * gj / (std::abs(gj) + adam_eps);
+    worst = std::max(worst, std::abs(static_cast<double>(step(j)) - expected));
+    moved += std::abs(expected) > 0.5 * lr;
+  }
+  CHECK(worst < tol);
+  CHECK(moved > theta0.size() / 2);  // most coordinates take a full-size step: the check has teeth
+}

@@ -392,3 +392,149 @@ TEST_CASE("advantage (3.29) has zero mean under pi, exactly") {
     CHECK(max_abs(advantage) > 1e-2);  // not vacuous
   }
 }
+
+// ---------------------------------------------------------------- trajectories, exactly
+
+namespace {
+
+// Every trajectory tau = (s_0, a_0, ..., s_{T-1}, a_{T-1}, s_T) of a small MDP, with its density
+// p_theta(tau) = rho(s_0) prod_t pi(a_t|s_t) P(s_{t+1}|s_t, a_t)                            (3.12)
+struct Enumerated {
+  std::vector<int> s, a;  // s_0..s_T, a_0..a_{T-1}
+  double p;
+};
+std::vector<Enumerated> enumerate_trajectories(const TabularMdp& mdp, const MatrixD& pi, int T) {
+  std::vector<Enumerated> all;
+  long count = 1;
+  for (int i = 0; i < 2 * T + 1; ++i) count *= (i % 2 == 0 ? mdp.S : mdp.A);
+  for (long code = 0; code < count; ++code) {
+    Enumerated e;
+    long rest = code;
+    for (int i = 0; i < 2 * T + 1; ++i) {
+      const int base = i % 2 == 0 ? mdp.S : mdp.A;
+      (i % 2 == 0 ? e.s : e.a).push_back(static_cast<int>(rest % base));
+      rest /= base;
+    }
+    e.p = mdp.rho(e.s[0]);
+    for (int t = 0; t < T; ++t) e.p *= pi(e.s[t], e.a[t]) * mdp.P(e.s[t] * mdp.A + e.a[t], e.s[t + 1]);
+    all.push_back(std::move(e));
+  }
+  return all;
+}
+
+// J_T(theta) = sum_{t<T} gamma^t rho^T P_pi^t r_pi, by propagating the state distribution.
+double horizon_J(const TabularMdp& mdp, const MatrixD& pi, int T) {
+  const MatrixD P = mdp.policy_transition(pi);
+  const VectorD r = mdp.policy_reward(pi);
+  Eigen::RowVectorXd d = mdp.rho.transpose();
+  double J = 0, discount = 1;
+  for (int t = 0; t < T; ++t, discount *= mdp.gamma) {
+    J += discount * d.dot(r);
+    d = d * P;
+  }
+  return J;
+}
+
+}  // namespace
+
+// (3.12) is a probability law that sample_episode draws from; (3.15) is its expected return; and
+// the log-derivative trick (3.22) grad p_theta(tau) = p_theta(tau) grad log p_theta(tau), with
+// grad log p_theta(tau) = sum_t grad log pi(a_t|s_t) (rho and P do not depend on theta), makes
+// sum_tau p R(tau) grad log p the exact gradient of J: (3.18) with no Monte-Carlo error.
+// All by enumerating the 2^4 * 3^3 = 432 trajectories of T = 3 steps on 2 states, 3 actions.
+TEST_CASE("(3.12), (3.15), (3.22): trajectory densities by enumeration; the exact gradient of J_T") {
+  const int T = 3;
+  const TabularMdp mdp = random_mdp({.states = 2, .actions = 3, .gamma = 0.7, .seed = 61});
+  Rng rng(61);
+  const MatrixD theta = random_theta(2, 3, rng);
+  const MatrixD pi = softmax_policy(theta);
+  const std::vector<Enumerated> all = enumerate_trajectories(mdp, pi, T);
+  REQUIRE(all.size() == 432);
+
+  // (3.12) sums to 1 over all trajectories.
+  double total = 0;
+  for (const Enumerated& e : all) total += e.p;
+  CHECK(std::abs(total - 1) < 1e-14);
+
+  // (3.15): E_tau[R(tau)] with R(tau) = sum_t gamma^t R(s_t, a_t) (3.13) equals J_T from the
+  // state-distribution recursion. A missing gamma^t or an extra step breaks the equality.
+  double J = 0;
+  for (const Enumerated& e : all) {
+    std::vector<double> rewards;
+    for (int t = 0; t < T; ++t) rewards.push_back(mdp.R(e.s[t], e.a[t]));
+    J += e.p * discounted_return(rewards, mdp.gamma);
+  }
+  CHECK(std::abs(J - horizon_J(mdp, pi, T)) < 1e-14);
+
+  // (3.22) for every trajectory, against central differences of (3.12) in theta (error ~h^2 = 1e-10).
+  const double h = 1e-5;
+  double worst = 0;
+  std::vector<std::vector<double>> up(theta.size()), down(theta.size());
+  for (Eigen::Index i = 0; i < theta.size(); ++i) {
+    MatrixD t = theta;
+    t(i) += h;
+    for (const Enumerated& e : enumerate_trajectories(mdp, softmax_policy(t), T)) up[i].push_back(e.p);
+    t(i) -= 2 * h;
+    for (const Enumerated& e : enumerate_trajectories(mdp, softmax_policy(t), T)) down[i].push_back(e.p);
+  }
+  MatrixD exact_18 = MatrixD::Zero(2, 3), exact_19 = MatrixD::Zero(2, 3);
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    const Enumerated& e = all[k];
+    MatrixD grad_log_p = MatrixD::Zero(2, 3);
+    for (int t = 0; t < T; ++t) grad_log_p += score(pi, e.s[t], e.a[t]);  // = autodiff's, tested above
+    for (Eigen::Index i = 0; i < theta.size(); ++i) {
+      const double fd = (up[i][k] - down[i][k]) / (2 * h);
+      worst = std::max(worst, std::abs(fd - e.p * grad_log_p(i)));
+    }
+    Episode tau{{e.s.begin(), e.s.end() - 1}, e.a, {}};
+    for (int t = 0; t < T; ++t) tau.rewards.push_back(mdp.R(e.s[t], e.a[t]));
+    exact_18 += e.p * full_return_estimate(tau, pi, mdp.gamma);
+    exact_19 += e.p * returns_to_go_estimate(tau, pi, mdp.gamma);
+  }
+  CHECK(worst < 1e-9);
+  // Theorem 3.5 with no sampling: both estimators' exact expectations are grad J_T.
+  MatrixD fd_J(2, 3);
+  for (Eigen::Index i = 0; i < theta.size(); ++i) {
+    MatrixD t = theta;
+    t(i) += h;
+    const double j_up = horizon_J(mdp, softmax_policy(t), T);
+    t(i) -= 2 * h;
+    fd_J(i) = (j_up - horizon_J(mdp, softmax_policy(t), T)) / (2 * h);
+  }
+  CHECK(max_abs(exact_18 - fd_J) < 1e-9);
+  CHECK(max_abs(exact_19 - fd_J) < 1e-9);
+  CHECK(max_abs(fd_J) > 1e-2);  // not vacuous
+
+  // sample_episode draws from (3.12): the frequency of each (s_0, a_0, ..., s_2, a_2) over n
+  // episodes is its probability (summed over s_3) within 5.3 SE. Cells expecting fewer than 30
+  // episodes are pooled into one (where the normal approximation holds); Bonferroni over at most
+  // 217 cells: false-fail rate <= 217 * 1.2e-7 = 2.5e-5.
+  const int n = 40000;
+  std::vector<double> p_cell(217, 0.0);
+  std::vector<int> hits(217, 0);
+  auto cell = [](const std::vector<int>& s, const std::vector<int>& a) {
+    int c = 0;
+    for (int t = 0; t < 3; ++t) c = (c * 2 + s[t]) * 3 + a[t];
+    return c;
+  };
+  for (const Enumerated& e : all) p_cell[cell(e.s, e.a)] += e.p;
+  std::vector<int> pooled(216);
+  for (int c = 0; c < 216; ++c) pooled[c] = n * p_cell[c] >= 30 ? c : 216;
+  for (int c = 0; c < 216; ++c)
+    if (pooled[c] == 216) p_cell[216] += p_cell[c];
+  Rng sampler(62);
+  for (int i = 0; i < n; ++i) {
+    const Episode tau = sample_episode(mdp, pi, T, sampler);
+    ++hits[pooled[cell(tau.states, tau.actions)]];
+  }
+  double max_z = 0;
+  int cells = 0;
+  for (int c = 0; c < 217; ++c) {
+    if ((c < 216 && pooled[c] == 216) || p_cell[c] == 0) continue;
+    ++cells;
+    const double se = std::sqrt(p_cell[c] * (1 - p_cell[c]) / n);
+    max_z = std::max(max_z, std::abs(hits[c] / static_cast<double>(n) - p_cell[c]) / se);
+  }
+  CHECK(cells > 50);  // most of the law is checked cell by cell
+  CHECK(max_z < 5.3);
+}
