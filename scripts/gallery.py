@@ -1,0 +1,592 @@
+#!/usr/bin/env python3
+"""Rebuilds the chapter's figures and writes figures/index.html, one card per figure.
+
+  python3 scripts/gallery.py            every implemented section's demo, default settings, 3 seeds per
+                                        learning curve (mean and band); about 2 minutes on 2 cores
+  python3 scripts/gallery.py --full     5 seeds and the book's budgets (much longer)
+
+Runs the jobs of scripts/gallery_cards.py (the data: which demo makes which figure, the book's
+statement about each figure and the numeric criterion its card checks) from the repository root,
+in parallel up to the number of cores, with a progress line. Each job writes into
+figures/runs/<job>/ and leaves a stamp there (its command and the SHA-256 of its executable): a
+job whose stamp matches the current build and command is not run again, so an interrupted
+gallery resumes where it stopped (--force runs everything). A card whose demo is not built (not
+in <build>/bin) says "not implemented yet — Section 3.x". The page needs nothing from the
+network: it links the SVGs in figures/runs/ and the book's PNGs in figures/book/.
+
+Exit status: 0 when every job that ran succeeded (a card marked ✗ is a result, not an error), 1
+if a demo failed (its card shows the error; the page is still written), 2 on a usage error,
+130 when interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import hashlib
+import html
+import json
+import math
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gallery_cards  # noqa: E402
+from gallery_cards import Card, Job  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+STAMP = "gallery_stamp.json"
+
+
+# ---------------------------------------------------------------------------------------------
+# Results of a job, read back from its folder
+
+@dataclass
+class SeedRun:
+    seed: int
+    dir: Path
+    summary: dict
+    returns: list[float]
+    steps: list[int]
+
+    def solved_at(self, threshold: float, window: int) -> Optional[tuple[int, int]]:
+        """First episode (from 1) at which the mean return of the last `window` episodes is >= threshold."""
+        total = 0.0
+        for i, r in enumerate(self.returns):
+            total += r
+            if i >= window:
+                total -= self.returns[i - window]
+            if i + 1 >= window and total / window >= threshold:
+                return i + 1, self.steps[i]
+        return None
+
+    def last_mean(self, n: int) -> float:
+        tail = self.returns[-n:]
+        return sum(tail) / len(tail) if tail else math.nan
+
+
+@dataclass
+class Run:
+    job: Job
+    dir: Path
+    stamp: dict
+    seeds: list[SeedRun] = field(default_factory=list)
+    stdout: str = ""
+    stale: bool = False
+
+
+def read_seed(dir: Path, seed: int) -> SeedRun:
+    summary = json.loads((dir / "summary.json").read_text())
+    returns, steps = [], []
+    with open(dir / "metrics.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            returns.append(float(row["return"]))
+            steps.append(int(float(row["env_steps"])))
+    return SeedRun(int(summary.get("seed", seed)), dir, summary, returns, steps)
+
+
+def load_run(job: Job, dir: Path, stamp: dict, current: dict) -> Run:
+    run = Run(job, dir, stamp, stale=stamp.get("command") != current.get("command")
+              or stamp.get("binary_sha256") != current.get("binary_sha256"))
+    if (dir / "stdout.txt").exists():
+        run.stdout = (dir / "stdout.txt").read_text(errors="replace")
+    if job.seeds:
+        seed_dirs = sorted((p for p in dir.glob("seed*") if p.name[4:].isdigit()), key=lambda p: int(p.name[4:]))
+        for p in seed_dirs or [dir]:
+            run.seeds.append(read_seed(p, int(p.name[4:]) if p.name[4:].isdigit() else 0))
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the jobs
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def shown_path(p: Path) -> str:
+    """A path as the reader types it from the repository root."""
+    try:
+        return str(p.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p.resolve())
+
+
+@dataclass
+class Task:
+    job: Job
+    command: list[str]
+    dir: Path
+    binary: Path
+    weight: int
+    est: float  # core-seconds
+    proc: Optional[subprocess.Popen] = None
+    started: float = 0.0
+    log: Optional[object] = None
+
+
+def command_for(job: Job, binary: Path, out: Path, full: bool) -> list[str]:
+    exe = "./" + shown_path(binary) if not Path(shown_path(binary)).is_absolute() else shown_path(binary)
+    cmd = [exe] + job.args + (job.full_args if full else [])
+    if job.seeds:
+        cmd += ["--seeds", str(5 if full else job.seeds)]
+    return cmd + ["--out", shown_path(out)]
+
+
+def fmt_time(s: float) -> str:
+    s = max(0, int(round(s)))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class Progress:
+    def __init__(self, total: int, cores: int):
+        self.total, self.cores, self.done = total, cores, 0
+        self.start = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.last_plain = 0.0
+
+    def eta(self, pending: list[Task], running: list[Task]) -> float:
+        now = time.monotonic()
+        work = sum(t.est for t in pending)
+        work += sum(max(t.est - (now - t.started) * t.weight, 0.05 * t.est) for t in running)
+        return work / self.cores
+
+    def line(self, pending, running) -> str:
+        now = time.monotonic()
+        names = ", ".join(f"{t.job.id} {fmt_time(now - t.started)}" for t in running) or "—"
+        return (f"gallery [{self.done}/{self.total} done] running: {names} | elapsed "
+                f"{fmt_time(now - self.start)} | ETA ~{fmt_time(self.eta(pending, running))}")
+
+    def show(self, pending, running, force=False):
+        if self.tty:
+            cols = shutil.get_terminal_size((120, 20)).columns
+            sys.stderr.write("\r\033[K" + self.line(pending, running)[: cols - 1])
+            sys.stderr.flush()
+        elif force or time.monotonic() - self.last_plain > 30:
+            self.last_plain = time.monotonic()
+            print(self.line(pending, running), file=sys.stderr, flush=True)
+
+    def event(self, text: str):
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+        print(text, file=sys.stderr, flush=True)
+
+
+def run_tasks(tasks: list[Task], cores: int) -> list[str]:
+    """Runs the tasks, longest first, keeping the sum of their weights <= cores. Returns errors."""
+    pending = sorted(tasks, key=lambda t: -t.est)
+    running: list[Task] = []
+    errors: list[str] = []
+    progress = Progress(len(tasks), cores)
+    try:
+        while pending or running:
+            used = sum(t.weight for t in running)
+            for t in list(pending):
+                if not running or used + t.weight <= cores:
+                    if t.dir.exists():
+                        shutil.rmtree(t.dir)
+                    t.dir.mkdir(parents=True)
+                    t.log = open(t.dir / "gallery.log", "w")
+                    t.started = time.monotonic()
+                    t.proc = subprocess.Popen(t.command, cwd=ROOT, stdout=subprocess.PIPE, stderr=t.log, text=True)
+                    pending.remove(t)
+                    running.append(t)
+                    used += t.weight
+                    progress.event(f"gallery: start {t.job.id}: {shlex.join(t.command)}")
+            time.sleep(0.25)
+            for t in list(running):
+                if t.proc.poll() is None:
+                    continue
+                out = t.proc.stdout.read()
+                t.log.close()
+                wall = time.monotonic() - t.started
+                (t.dir / "stdout.txt").write_text(out)
+                running.remove(t)
+                progress.done += 1
+                if t.proc.returncode == 0:
+                    stamp = {"command": t.command, "binary_sha256": sha256(t.binary), "ok": True,
+                             "wall_seconds": round(wall, 2), "weight": t.weight,
+                             "finished": datetime.datetime.now().isoformat(timespec="seconds")}
+                    (t.dir / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+                    progress.event(f"gallery: [{progress.done}/{progress.total}] {t.job.id} done in {wall:.1f} s")
+                else:
+                    err = (t.dir / "gallery.log").read_text(errors="replace").strip().splitlines()
+                    msg = f"{t.job.id}: exit {t.proc.returncode}: " + (err[-1] if err else "(no message)")
+                    errors.append(msg)
+                    progress.event(f"gallery: [{progress.done}/{progress.total}] FAILED {msg}")
+            progress.show(pending, running)
+    except KeyboardInterrupt:
+        for t in running:
+            t.proc.terminate()
+        for t in running:
+            t.proc.wait()
+        progress.event("gallery: interrupted; finished jobs are kept, the next run resumes")
+        raise
+    if progress.tty:
+        sys.stderr.write("\r\033[K")
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 0; color: #1d1d1f;
+       background: #f4f4f6; line-height: 1.45; }
+header, main, footer { max-width: 1320px; margin: 0 auto; padding: 0 20px; }
+header h1 { margin: 18px 0 4px; font-size: 26px; }
+.meta { color: #555; font-size: 14px; margin: 2px 0; }
+.tally span { display: inline-block; margin-right: 14px; font-weight: 600; }
+table { border-collapse: collapse; font-size: 13.5px; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
+th { color: #444; font-weight: 600; }
+td.num, th.num { text-align: right; padding-right: 14px; font-variant-numeric: tabular-nums; }
+nav table { margin: 10px 0 18px; background: white; border: 1px solid #ddd; }
+nav td, nav th { padding: 4px 12px; }
+nav a { display: inline-block; margin: 1px 6px 1px 0; padding: 1px 7px; border-radius: 4px; text-decoration: none;
+        border: 1px solid #ccd; color: #1a4d8f; font-size: 13px; }
+nav a.ok { background: #e6f4ea; border-color: #9cd3ab; } nav a.fail { background: #fdecea; border-color: #f1a9a0; }
+nav a.todo { color: #777; border-style: dashed; }
+.card { background: white; border: 1px solid #d8d8dc; border-radius: 8px; margin: 18px 0; padding: 14px 18px; }
+.card h2 { font-size: 19px; margin: 0 0 2px; }
+.card .where { color: #666; font-size: 13.5px; margin-bottom: 8px; }
+.card.todo { background: #fafafa; }
+.card.todo h2 { color: #555; }
+.card.todo figure { max-width: 560px; }
+.figs { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
+figure { margin: 0; flex: 1 1 420px; min-width: 300px; }
+figure.wide { flex-basis: 100%; }
+figure img { width: 100%; height: auto; border: 1px solid #e2e2e2; background: white; }
+figure.book img { border-color: #c9c2a8; }
+figcaption { font-size: 12.5px; color: #555; margin-top: 2px; }
+blockquote { margin: 10px 0 6px; padding: 6px 12px; border-left: 4px solid #c9c2a8; background: #faf8f0;
+             font-style: italic; }
+.shows { font-size: 14px; margin: 4px 0; }
+.verdict { margin: 8px 0; padding: 6px 10px; border-radius: 5px; font-size: 14.5px; }
+.verdict.ok { background: #e6f4ea; border: 1px solid #9cd3ab; }
+.verdict.fail { background: #fdecea; border: 1px solid #f1a9a0; }
+.verdict.none { background: #f1f1f3; border: 1px solid #d5d5da; }
+.mark { font-weight: 700; font-size: 17px; margin-right: 6px; }
+.ok .mark, td.ok { color: #137333; } .fail .mark, td.fail { color: #b3261e; }
+pre.cmd { background: #1f2430; color: #e8e8e8; padding: 7px 10px; border-radius: 5px; overflow-x: auto;
+          font-size: 13px; margin: 8px 0; }
+.todo-label { font-weight: 600; color: #7a5b00; background: #fff4cf; border: 1px solid #e7d48a; padding: 2px 8px;
+              border-radius: 4px; display: inline-block; margin: 6px 0; }
+.stale { color: #7a5b00; font-weight: 600; }
+details { margin-top: 6px; font-size: 13.5px; } details pre { font-size: 12px; overflow-x: auto; }
+.note { font-size: 13.5px; color: #444; }
+footer { color: #555; font-size: 13px; padding-bottom: 30px; }
+"""
+
+e = html.escape
+
+
+def num(x, fmt="{:.1f}") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return fmt.format(x)
+
+
+def rel(path: Path, page_dir: Path) -> str:
+    return os.path.relpath(path, page_dir).replace(os.sep, "/")
+
+
+def section_of(card: Card) -> str:
+    return "Section " + card.section + (", " + card.example if card.example else "")
+
+
+def seed_table(run: Run) -> str:
+    job = run.job
+    head = ["seed"]
+    if job.threshold is not None:
+        head += [f"episodes to {job.window}-ep. avg ≥ {job.threshold:g}", "env steps then"]
+    head += ["episodes run", "env steps run", "final return (last 20)", "evaluation return", "wall s"]
+    rows = []
+    for s in run.seeds:
+        cells = [f"<td>{s.seed}</td>"]
+        if job.threshold is not None:
+            at = s.solved_at(job.threshold, job.window)
+            cells += [f'<td class="num">{at[0] if at else "not reached"}</td>', f'<td class="num">{at[1] if at else "—"}</td>']
+        sm = s.summary
+        ev = sm.get("eval_return_mean")
+        ev_text = f"{num(ev)} ± {num(sm.get('eval_return_std'))} ({sm.get('eval_episodes', '?')} ep.)"
+        cells += [f'<td class="num">{sm.get("episodes", len(s.returns))}</td>',
+                  f'<td class="num">{sm.get("env_steps", "—")}</td>',
+                  f'<td class="num">{num(sm.get("final_return"), "{:.2f}")}</td>',
+                  f'<td class="num">{ev_text}</td>', f'<td class="num">{num(sm.get("wall_seconds"))}</td>']
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    ths = "".join(f'<th{" class=num" if i else ""}>{e(h)}</th>' for i, h in enumerate(head))
+    return f"<table><tr>{ths}</tr>{''.join(rows)}</table>"
+
+
+def our_figures(card: Card, run: Run, page_dir: Path) -> str:
+    first = f"seed{run.seeds[0].seed}" if run.seeds and run.seeds[0].dir != run.dir else "."
+    parts = []
+    for name in card.ours:
+        p = (run.dir / name.replace("{seed}", first)).resolve()
+        if not p.exists():
+            parts.append(f"<figure><p class=stale>missing: {e(shown_path(p))}</p></figure>")
+            continue
+        if name.endswith("rollout.svg"):
+            cap, cls = f"ours: filmstrip of evaluation episode 1 of the first seed ({first.replace('seed', 'seed ')})", "wide"
+        elif name.endswith("rollout_anim.svg"):
+            cap, cls = "ours: the same episode, animated", ""
+        elif name == "curve.svg" and len(run.seeds) > 1:
+            cap, cls = (f"ours: mean over {len(run.seeds)} seeds of each seed's 20-episode moving average, band "
+                        "min–max over seeds, drawn up to where the shortest run stopped (a run stops when solved); "
+                        "every episode of one seed: " + " ".join(
+                            f'<a href="{rel(s.dir / "curve.svg", page_dir)}">seed {s.seed}</a>' for s in run.seeds)), ""
+        else:
+            cap, cls = f"ours: {p.name}", "wide" if not card.book else ""
+        cap = cap if "<a " in cap else e(cap)
+        parts.append(f'<figure class="{cls}"><a href="{rel(p, page_dir)}"><img src="{rel(p, page_dir)}" '
+                     f'alt="{e(card.title)}, ours"></a><figcaption>{cap}</figcaption></figure>')
+    return "".join(parts)
+
+
+def book_figures(card: Card, book_dir: Path, page_dir: Path) -> str:
+    parts = []
+    for name in card.book:
+        p = book_dir / name
+        label = name.removesuffix(".png").replace("fig", "Fig. ")
+        parts.append(f'<figure class="book"><img src="{rel(p, page_dir)}" alt="the book\'s {e(label)}">'
+                     f"<figcaption>the book's {e(label)} (CC0; from the course's example scripts)</figcaption></figure>")
+    return "".join(parts)
+
+
+def verdict(card: Card, run: Optional[Run]) -> tuple[str, str]:
+    """(class, html): ok / fail / none."""
+    if card.check is None:
+        return "none", '<div class="verdict none"><span class="mark">—</span>no numeric claim to check: the book ' \
+                       "states none for this figure</div>"
+    try:
+        passed, measured = card.check.fn(run)
+    except Exception as ex:  # a broken criterion must show, not crash the page
+        passed, measured = False, f"criterion could not be evaluated: {type(ex).__name__}: {ex}"
+    cls = "ok" if passed else "fail"
+    mark = "✓ reproduced" if passed else "✗ not reproduced"
+    return cls, (f'<div class="verdict {cls}"><span class="mark">{mark}</span> criterion: {e(card.check.criterion)}'
+                 f"<br>measured: {e(measured)}</div>")
+
+
+def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, book_dir: Path,
+                page_dir: Path, error: str, shown_before: Optional[Card] = None) -> tuple[str, str]:
+    """Returns (status for the contents table, the card's HTML)."""
+    head = (f'<section class="card{" todo" if state != "done" else ""}" id="{e(card.id)}"><h2>{e(card.title)}</h2>'
+            f'<div class="where">{e(section_of(card))}{" — our extra figure" if not card.book and not card.id.startswith("fig") else ""}</div>')
+    quote = f"<blockquote>“{e(card.quote)}”<br><small>— the book, Section {e(card.section)}</small></blockquote>" if card.quote else ""
+    shows = f'<p class="shows"><b>What the book\'s figure shows:</b> {e(card.shows)}</p>' if card.shows else ""
+    note = f'<p class="note">{e(card.note)}</p>' if card.note else ""
+    if state == "todo":
+        body = (f'<div class="todo-label">not implemented yet — Section {e(card.section)}</div>'
+                f'<div class="figs">{book_figures(card, book_dir, page_dir)}</div>{quote}{shows}{note}')
+        return "not implemented yet", head + body + "</section>"
+    if state != "done":
+        msg = error or "not run yet: run python3 scripts/gallery.py"
+        body = (f'<div class="verdict fail"><span class="mark">✗</span>{e(msg)}</div>'
+                f'<pre class="cmd">{e(shlex.join(run_command_hint(job)))}</pre>'
+                f'<div class="figs">{book_figures(card, book_dir, page_dir)}</div>{quote}{shows}')
+        return "failed" if error else "not run", head + body + "</section>"
+    vcls, vhtml = verdict(card, run)
+    stale = ('<p class="stale">These outputs were made by another build or command than the current one; '
+             "rerun python3 scripts/gallery.py.</p>") if run.stale else ""
+    wall = run.stamp.get("wall_seconds")
+    cmd = f'<pre class="cmd">{e(shlex.join(run.stamp["command"]))}</pre>'
+    numbers = seed_table(run) if run.seeds else ""
+    if shown_before is not None:
+        numbers = (f'<p class="note">Same run as <a href="#{e(shown_before.id)}">{e(shown_before.title)}</a>: '
+                   "its per-seed numbers are there.</p>")
+    elif not run.seeds and run.stdout.strip():
+        numbers = (f"<details><summary>what the demo printed (run took {num(wall)} s)</summary>"
+                   f"<pre>{e(run.stdout.strip())}</pre></details>")
+    elif wall is not None and run.seeds:
+        numbers += f'<p class="note">whole job: {num(wall)} s wall, {len(run.seeds)} seeds in parallel threads</p>'
+    body = (f'<div class="figs">{our_figures(card, run, page_dir)}{book_figures(card, book_dir, page_dir)}</div>'
+            f"{quote}{shows}{vhtml}{note}{stale}{cmd}{numbers}")
+    return {"ok": "✓", "fail": "✗", "none": "—"}[vcls], head + body + "</section>"
+
+
+_hint_full = False
+
+
+def run_command_hint(job: Optional[Job]) -> list[str]:
+    return ["python3", "scripts/gallery.py"] + (["--full"] if _hint_full else [])
+
+
+def git_describe() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + (" + local changes" if dirty else "") if head else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: dict, errors: dict, book_dir: Path,
+               info: dict):
+    page_dir = path.parent
+    html_cards, tally = [], {"✓": 0, "✗": 0, "—": 0, "not implemented yet": 0, "failed": 0, "not run": 0}
+    toc: dict[str, list[str]] = {}  # chapter section (3.1 ... 3.5) -> its cards' links
+    first_card_of_job: dict[str, Card] = {}
+    for c in cards:
+        state = states.get(c.id, "todo")
+        status, text = render_card(c, jobs.get(c.job), runs.get(c.job), state, book_dir, page_dir,
+                                   errors.get(c.job, ""), first_card_of_job.get(c.job) if state == "done" else None)
+        if state == "done":
+            first_card_of_job.setdefault(c.job, c)
+        tally[status] = tally.get(status, 0) + 1
+        cls = {"✓": "ok", "✗": "fail", "failed": "fail"}.get(status, "todo" if status == "not implemented yet" else "")
+        mark = {"not implemented yet": "·", "failed": "✗", "not run": "?"}.get(status, status)
+        short = c.title.split(" — ")[0] if c.title.startswith("Fig.") else c.title.split(" (")[0]
+        toc.setdefault(".".join(c.section.split(".")[:2]), []).append(
+            f'<a class="{cls}" href="#{e(c.id)}" title="{e(c.title)}: {e(status)}">{e(short)}&nbsp;{e(mark)}</a>')
+        html_cards.append(text)
+    toc_rows = "".join(f"<tr><th>{e(sec)}</th><td>{' '.join(links)}</td></tr>" for sec, links in toc.items())
+    labels = {"✓": "✓ reproduced", "✗": "✗ not reproduced", "—": "— no claim to check",
+              "not implemented yet": "not implemented yet", "failed": "run failed", "not run": "not run"}
+    tally_html = "".join(f"<span>{tally[k]} {e(labels[k])}</span>" for k in labels if tally.get(k))
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>pgcpp — Chapter 3 figures</title><style>{CSS}</style></head>
+<body><header>
+<h1>Chapter 3, Policy Gradient Methods — the figures, rebuilt</h1>
+<p class="meta">Every card: our figure next to the book's, the book's own words about it, a numeric criterion with
+✓ or ✗, the exact command that made our figure (run from the repository root) and the per-seed numbers of its
+<code>summary.json</code> / <code>metrics.csv</code>.</p>
+<p class="meta">{e(info["mode"])} · build <code>{e(info["build"])}</code> · commit {e(info["commit"])} ·
+written {e(info["written"])} · this gallery run: {e(info["wall"])}</p>
+<p class="meta tally">{len(cards)} cards: {tally_html}</p>
+<nav><table><tr><th>section</th><th>cards (✓ reproduced, ✗ not, — no claim, · not implemented yet)</th></tr>
+{toc_rows}</table></nav>
+</header>
+<main>{"".join(html_cards)}</main>
+<footer><p>The book's figures (<code>figures/book/</code>) are from the book's source repository
+(hankyang94/OptimalControlReinforcementLearning, <code>images/Policy-Gradients/</code>), made with the course's
+public example scripts and released under CC0 1.0 Universal. Quotations are from the chapter's text. Our figures
+are written by <code>plot/</code> and the demos in <code>chapter3/demos/</code>; this page by
+<code>scripts/gallery.py</code> from the cards in <code>scripts/gallery_cards.py</code>.</p></footer>
+</body></html>
+"""
+    path.write_text(page)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main() -> int:
+    global _hint_full
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true", help="5 seeds per learning curve and the book's budgets")
+    ap.add_argument("--build", default="build", help="build directory holding bin/ (default: build)")
+    ap.add_argument("--out", default="figures", help="where index.html and runs/ go (default: figures)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="cores to use (default: all)")
+    ap.add_argument("--force", action="store_true", help="rerun every job even if its outputs are up to date")
+    ap.add_argument("--only", nargs="+", metavar="JOB", help="run only these jobs (the page shows all cards)")
+    ap.add_argument("--page-only", action="store_true", help="run nothing; write the page from existing outputs")
+    ap.add_argument("--list", action="store_true", help="list the jobs and whether each is built and up to date")
+    args = ap.parse_args()
+    _hint_full = args.full
+    if args.jobs < 1 or args.jobs > 256:
+        ap.error(f"--jobs must be in [1, 256], got {args.jobs}")
+    build = (ROOT / args.build).resolve() if not Path(args.build).is_absolute() else Path(args.build)
+    out = (ROOT / args.out).resolve() if not Path(args.out).is_absolute() else Path(args.out)
+    jobs = {j.id: j for j in gallery_cards.JOBS}
+    for c in gallery_cards.CARDS:
+        if c.job is not None and c.job not in jobs:
+            print(f"gallery: card {c.id} names unknown job {c.job!r} (scripts/gallery_cards.py)", file=sys.stderr)
+            return 2
+    if args.only:
+        unknown = [j for j in args.only if j not in jobs]
+        if unknown:
+            ap.error(f"--only: unknown job {unknown[0]!r} (jobs: {', '.join(jobs)})")
+    if not (build / "bin").is_dir():
+        print(f"gallery: no {shown_path(build)}/bin: build first (cmake --preset default && "
+              "cmake --build --preset default)", file=sys.stderr)
+        return 1
+    runs_dir = out / "runs"
+    book_dir = ROOT / "figures" / "book"
+
+    cores = args.jobs
+    tasks, current, skipped = [], {}, []
+    for j in jobs.values():
+        binary = build / "bin" / j.exe
+        if not binary.exists():
+            continue
+        d = runs_dir / j.id
+        cmd = command_for(j, binary, d, args.full)
+        current[j.id] = {"command": cmd, "binary_sha256": sha256(binary)}
+        stamp_path = d / STAMP
+        stamp = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
+        up_to_date = stamp.get("ok") and stamp.get("command") == cmd and \
+            stamp.get("binary_sha256") == current[j.id]["binary_sha256"]
+        k = (5 if args.full else j.seeds) if j.seeds else 1
+        weight = min(k, cores)
+        est = stamp["wall_seconds"] * stamp.get("weight", weight) if stamp.get("wall_seconds") and \
+            stamp.get("command") == cmd else j.est * k
+        if args.list:
+            print(f"{j.id:24s} {'up to date' if up_to_date else 'to run':10s} {shlex.join(cmd)}")
+            continue
+        if (up_to_date and not args.force) or args.page_only or (args.only and j.id not in args.only):
+            skipped.append(j.id)
+            continue
+        tasks.append(Task(j, cmd, d, binary, weight, est))
+    if args.list:
+        return 0
+
+    start = time.monotonic()
+    if skipped and not args.page_only:
+        print(f"gallery: up to date, not rerun: {', '.join(skipped)}", file=sys.stderr)
+    try:
+        failures = run_tasks(tasks, cores) if tasks else []
+    except KeyboardInterrupt:
+        return 130
+    errors = {f.split(":")[0]: f for f in failures}
+    wall = time.monotonic() - start
+
+    runs, states = {}, {}
+    for jid in current:
+        d = runs_dir / jid
+        stamp_path = d / STAMP
+        if stamp_path.exists() and jid not in errors:
+            try:
+                runs[jid] = load_run(jobs[jid], d, json.loads(stamp_path.read_text()), current[jid])
+            except (OSError, ValueError, KeyError) as ex:
+                errors[jid] = f"{jid}: cannot read its outputs in {shown_path(d)}: {ex}"
+    for c in gallery_cards.CARDS:
+        if c.job is None or c.job not in current:
+            states[c.id] = "todo"
+        elif c.job in runs:
+            states[c.id] = "done"
+        else:
+            states[c.id] = "missing"
+    out.mkdir(parents=True, exist_ok=True)
+    page = out / "index.html"
+    k = 5 if args.full else 3
+    info = {"mode": f"{'--full: ' if args.full else ''}{k} seeds per learning curve"
+                    + (", the book's budgets" if args.full else ", the demos' default settings"),
+            "build": shown_path(build), "commit": git_describe(),
+            "written": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "wall": f"{fmt_time(wall)} ({len(tasks)} jobs run, {len(skipped)} up to date)"}
+    write_page(page, gallery_cards.CARDS, jobs, runs, states, errors, book_dir, info)
+    print(f"gallery: {len(tasks)} jobs run in {wall:.1f} s ({cores} cores); wrote {shown_path(page)}",
+          file=sys.stderr)
+    for f in failures:
+        print(f"gallery: failed: {f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

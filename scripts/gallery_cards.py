@@ -1,0 +1,289 @@
+"""The gallery's data: which demo runs make which figure, and one card per figure.
+
+scripts/gallery.py runs the JOBS and draws the CARDS into figures/index.html. A later section
+adds its figures here and nothing else: a Job (how its demo is run) and, on the book's cards of
+its figures, `job=` and `check=`. A card whose job's executable is not in build/bin says "not
+implemented yet — Section 3.x".
+
+Job fields
+  exe        executable in build/bin
+  args       flags for the default gallery run (the demo's own defaults otherwise); --out is added
+  seeds      K for a learning curve (--seeds K is added; --full uses 5), None for a one-off run
+  full_args  flags added by --full (the book's budgets, where the default differs)
+  est        rough wall seconds of one seed / one run on one core, for the first ETA only (later
+             runs use the time measured last)
+  threshold, window   "solved": the mean return of the last `window` episodes reaches `threshold`
+Card fields
+  id, title, section (e.g. "3.2.3"), example ("Example 3.1" or "")
+  book       PNG files in figures/book/ (the book's figure), [] for our own extra figures
+  quote      the book's own sentence(s) about the figure, verbatim from the chapter text
+  shows      what the book's figure shows, read off it (from the course's example settings)
+  job, ours  the job and its files to show (relative to the job's folder; "{seed}" = its first seed)
+  check      Check(criterion written on the card, function(run) -> (passed, measured text)), or None
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+
+@dataclass
+class Job:
+    id: str
+    exe: str
+    args: list[str] = field(default_factory=list)
+    seeds: Optional[int] = None
+    full_args: list[str] = field(default_factory=list)
+    est: float = 10.0
+    threshold: Optional[float] = None
+    window: int = 100
+
+
+@dataclass
+class Check:
+    criterion: str
+    fn: Callable  # (Run) -> (bool, str)
+
+
+@dataclass
+class Card:
+    id: str
+    title: str
+    section: str
+    example: str = ""
+    book: list[str] = field(default_factory=list)
+    quote: str = ""
+    shows: str = ""
+    job: Optional[str] = None
+    ours: list[str] = field(default_factory=list)
+    check: Optional[Check] = None
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Criteria. A run (scripts/gallery.py: Run) has .seeds (each with .seed, .summary (summary.json),
+# .returns (metrics.csv), .solved_at(threshold, window) -> (episode, env_steps) or None,
+# .last_mean(n)) and .stdout (what a non-RL demo printed).
+
+def majority_solves(threshold: float, window: int, budget: int, book_episodes: int) -> Check:
+    def fn(run):
+        solved = [s.solved_at(threshold, window) for s in run.seeds]
+        n_ok = sum(1 for x in solved if x and x[0] <= budget)
+        eps = ", ".join(f"seed {s.seed}: {x[0] if x else 'not reached'}" for s, x in zip(run.seeds, solved))
+        return 2 * n_ok > len(run.seeds), f"{n_ok}/{len(run.seeds)} seeds solved ({eps}; the book: ≈ {book_episodes})"
+    return Check(f"more than half of the seeds reach a {window}-episode average return ≥ {threshold:g} "
+                 f"within {budget} episodes", fn)
+
+
+def stays_collapsed(max_return: float, last: int) -> Check:
+    def fn(run):
+        means = [s.last_mean(last) for s in run.seeds]
+        ok = all(m <= max_return for m in means)
+        return ok, "mean return of the last %d episodes: %s" % (last, ", ".join(f"{m:.2f}" for m in means))
+    return Check(f"every seed's mean return over its last {last} episodes is ≤ {max_return:g} (never learns)", fn)
+
+
+def rollout_balances(min_return: float) -> Check:
+    def fn(run):
+        s = run.seeds[0]
+        ev = s.summary.get("eval_return_mean", float("nan"))
+        return ev >= min_return, f"seed {s.seed} (drawn): evaluation return {ev:.1f} over " \
+                                 f"{s.summary.get('eval_episodes', '?')} episodes"
+    return Check(f"the drawn policy (first seed) averages ≥ {min_return:g} over its evaluation episodes "
+                 "(deterministic mode action, unseen start states)", fn)
+
+
+def _numbers_after(text: str, pattern: str) -> list[float]:
+    return [float(x) for x in re.findall(pattern, text)]
+
+
+def ratios_at_most_one(label: str, patterns: list[str], tol: float = 5e-4) -> Check:
+    """Every printed ratio iterate / bound matching one of `patterns` is <= 1 (+ tol: printed to 3 digits)."""
+    def fn(run):
+        ratios = [r for p in patterns for r in _numbers_after(run.stdout, p)]
+        if not ratios:
+            return False, "no ratio found in the demo's output (has its report changed?)"
+        return max(ratios) <= 1 + tol, f"{len(ratios)} ratios, largest {max(ratios):.3f}"
+    return Check(f"{label}: every printed worst ratio of iterate to bound is ≤ 1 (printed to 3 digits)", fn)
+
+
+def _stationary_points(run):
+    kinds = re.findall(r"stationary point .*\|grad f\| = ([0-9.e+-]+).*-> (\w+)", run.stdout)
+    found = {k for _, k in kinds}
+    ok = bool(kinds) and all(float(g) < 1e-8 for g, _ in kinds) and {"minimum", "maximum", "saddle"} <= found
+    return ok, f"{len(kinds)} stationary points: " + ", ".join(k for _, k in kinds)
+
+
+def _momentum_beats_gd(run):
+    m = re.search(r"convex, not strongly convex: f\(theta_K\) - f\* = GD ([0-9.e+-]+), momentum ([0-9.e+-]+)",
+                  run.stdout)
+    if not m:
+        return False, "line not found in the demo's output (has its report changed?)"
+    gd, mom = float(m.group(1)), float(m.group(2))
+    return mom < gd, f"f(θ_K) − f*: GD {gd:.2g}, momentum {mom:.2g}"
+
+
+def _pg_lemma(run):
+    rows = re.findall(r"^\s+(\(3\.\d+\) [^ ]+)\s+([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s+([0-9.]+)\s*$", run.stdout, re.M)
+    fd = _numbers_after(run.stdout, r"central differences of J\|\| = ([0-9.e+-]+)")
+    if len(rows) != 4 or not fd:
+        return False, "table not found in the demo's output (has its report changed?)"
+    tr = [float(r[1]) for r in rows]
+    z = [float(r[2]) for r in rows]
+    ok = all(v < 4 for v in z) and tr[0] > tr[1] > tr[2] >= tr[3] and fd[0] < 1e-6
+    return ok, ("tr Cov: " + ", ".join(f"{r[0]} {float(r[1]):.3g}" for r in rows) +
+                f"; |mean − ∇J| / SE: {', '.join(f'{v:.2f}' for v in z)}; (3.20) vs differences {fd[0]:.1e}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs: one demo invocation each (a job may feed several cards).
+
+JOBS = [
+    Job("gd_sgd", "gd_sgd", est=2),
+    Job("pg_lemma", "pg_lemma", est=3),
+    Job("reinforce_naive", "reinforce", ["--batch", "1", "--quiet"], seeds=3, est=1, threshold=475),
+    Job("reinforce_minibatch", "reinforce", ["--quiet"], seeds=3, est=8, threshold=475),
+    # The book's critic fit (--k-max 2000) costs many minutes per seed; --full uses it.
+    Job("reinforce_baseline", "reinforce_baseline", ["--quiet"], seeds=3, full_args=["--k-max", "2000"], est=90,
+        threshold=475),
+]
+
+# ---------------------------------------------------------------------------------------------
+# Cards, in the book's order; our extra figures next to their section.
+
+CARDS = [
+    # Section 3.1 (no figures in the book; the two TODO graphs and the theorems' bounds)
+    Card("s3.1-gd", "GD against its bounds (Theorems 3.1, 3.2)", "3.1.2", ours=["gd_bounds.svg"], job="gd_sgd",
+         quote="If 0 < α ≤ 2/L, then the GD iterates satisfy for all k ≥ 0: (3.4) … Then, GD with "
+               "0 < α ≤ 2/(μ+L) enjoys a linear (geometric) rate: (3.7) … If α = 2/(μ+L), then (3.8)",
+         check=ratios_at_most_one("Theorems 3.1 and 3.2", [r"gap / \(3\.4\) = ([0-9.]+)",
+                                                             r"\|\|\^2 / \(3\.7\) = ([0-9.]+)",
+                                                             r"\|\| / \(3\.8\) = ([0-9.]+)",
+                                                             r"f\*\) / \(3\.8\) = ([0-9.]+)"]),
+         note="α = 2/(μ+L) on a quadratic lies on the bound (3.8): a ratio of 1.000 is expected there."),
+    Card("s3.1-sgd", "SGD against its bounds (Theorems 3.3, 3.4)", "3.1.3", ours=["sgd_bounds.svg"], job="gd_sgd",
+         quote="With a constant stepsize, SGD converges O(1/k) up to a neighborhood set by the gradient noise.",
+         check=ratios_at_most_one("Theorems 3.3 and 3.4 (expectations over 200 seeded runs, mean − 3 SE)",
+                                  [r"/ \(3\.9\) = ([0-9.]+)", r"/ \(3\.10\) = ([0-9.]+)",
+                                   r"/ \(3\.11\) = ([0-9.]+) \(f\)", r"\(f\), ([0-9.]+) \(distance\)"])),
+    Card("s3.1-stationary", "Kinds of stationary points (the book's TODO graph)", "3.1.2.1",
+         ours=["stationary_points.svg"], job="gd_sgd",
+         quote="For non-convex functions—which are common in reinforcement learning—gradient methods may only "
+               "find so-called first-order stationary points, i.e., points θ at which the gradient ∇θJ(θ) = 0. "
+               "… TODO: graph different stationary points",
+         check=Check("every drawn stationary point has |∇f| < 1e-8, and a minimum, a maximum and a saddle are "
+                     "all present (classified by the Hessian's eigenvalues)", _stationary_points)),
+    Card("s3.1-paths", "GD and SGD paths over a convex function (the book's TODO graph)", "3.1.3",
+         ours=["gd_vs_sgd_paths.svg"], job="gd_sgd",
+         quote="TODO: graph the different trajectories between minimizing a convex function using GD and SGD."),
+    Card("s3.1-optimizers", "Momentum, AdaGrad, RMSProp and Adam", "3.1.4", ours=["optimizers.svg"], job="gd_sgd",
+         quote="Momentum methods: incorporate past gradients to smooth updates and accelerate convergence. "
+               "Adaptive learning rates (Adam, RMSProp, AdaGrad): adjust the learning rate per parameter based on "
+               "historical gradient magnitudes.",
+         check=Check("on the convex, not strongly convex function, momentum (α = 1/L, β = 0.9) ends closer to f* "
+                     "than GD (α = 1/L) after the same number of steps", _momentum_beats_gd)),
+    # Section 3.2
+    Card("s3.2-pg-lemma", "Policy-gradient estimators and baselines on an exact MDP (Theorems 3.5–3.7)", "3.2.2",
+         ours=["pg_lemma.svg"], job="pg_lemma",
+         quote="By causality (future action does not affect past reward), the full return can be replaced by "
+               "return-to-go … Among all state-only baselines b(s), which one minimizes the variance of the "
+               "gradient estimator? … b*(s) ≈ V^π(s).",
+         check=Check("all four estimators unbiased (|pooled mean − exact ∇J| < 4 SE), per-trajectory variance "
+                     "tr Cov falls (3.18) > (3.19) > b = V ≥ b* (Theorem 3.7), and the exact (3.20) matches "
+                     "central differences of J to 1e-6", _pg_lemma)),
+    Card("fig3.02", "Fig. 3.2 — Learning curve (Naive REINFORCE)", "3.2.3", "Example 3.1", ["fig3.02.png"],
+         quote="Fig. 3.2 shows the learning curve, which indicates that the REINFORCE algorithm was not able to "
+               "learn a good policy after 2000 episodes.",
+         shows="collapses to a return of ≈ 9.5 and stays there",
+         job="reinforce_naive", ours=["curve.svg"], check=stays_collapsed(20, 500)),
+    Card("fig3.03", "Fig. 3.3 — Learning curve (Minibatch REINFORCE)", "3.2.3", "Example 3.1", ["fig3.03.png"],
+         quote="Fig. 3.3 shows the learning curve, which shows steady increase in the per-episode return that "
+               "eventually gets close to the maximum per-episode return 500.",
+         shows="solved (100-episode average 475) after ≈ 1265 episodes, with a dip on the way",
+         job="reinforce_minibatch", ours=["curve.svg"], check=majority_solves(475, 100, 3000, 1265)),
+    Card("fig3.04", "Fig. 3.4 — Policy rollout (Minibatch REINFORCE)", "3.2.3", "Example 3.1", ["fig3.04.png"],
+         quote="Fig. 3.4 shows a rollout video of applying the policy training from minibatch REINFORCE. We can "
+               "see the policy nicely balances the cart-pole system.",
+         shows="the pole held upright for the whole episode",
+         job="reinforce_minibatch", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"],
+         check=rollout_balances(475)),
+    Card("s3.2.4-variance", "Gradient variance with and without a baseline (our extra figure)", "3.2.4",
+         quote="From the REINFORCE experiments above, we have seen firsthand that variance reduction is critical "
+               "for stable policy-gradient learning."),
+    Card("fig3.05", "Fig. 3.5 — Learning curve (Minibatch REINFORCE with a Learned Value Baseline)", "3.2.4.4",
+         "Example 3.2", ["fig3.05.png"],
+         quote="Fig. 3.5 shows the learning curve. The algorithm is able to steadily increase the per-episode "
+               "returns.",
+         shows="slow steady rise, ≈ 3100 episodes to the 475 average",
+         job="reinforce_baseline", ours=["curve.svg"], check=majority_solves(475, 100, 5000, 3100)),
+    Card("fig3.06", "Fig. 3.6 — Policy rollout (REINFORCE with a Learned Value Baseline)", "3.2.4.4", "Example 3.2",
+         ["fig3.06.png"], quote="Fig. 3.6 shows a rollout of the system trajectory under the learned policy.",
+         shows="the pole held upright for the whole episode",
+         job="reinforce_baseline", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"],
+         check=rollout_balances(475)),
+    # Section 3.3
+    Card("fig3.07", "Fig. 3.7 — Learning curve (Actor–Critic with One-Step Bootstrap)", "3.3.2", "Example 3.3",
+         ["fig3.07.png"], quote="Fig. 3.7 shows the learning curve.",
+         shows="≈ 2430 episodes to the 475 average; a collapse near episode 1500, then recovery"),
+    Card("fig3.08", "Fig. 3.8 — Policy rollout (Actor–Critic with One-Step Bootstrap)", "3.3.2", "Example 3.3",
+         ["fig3.08.png"], quote="Fig. 3.8 shows an example rollout of the policy."),
+    Card("fig3.09", "Fig. 3.9 — Learning curve (Actor–Critic with GAE)", "3.3.3", "Example 3.4", ["fig3.09.png"],
+         quote="Fig. 3.9 shows the learning curve using Actor-Critic with GAE and Fig. 3.10 shows a sample rollout "
+               "of the trained policy.",
+         shows="≈ 1200 episodes to the 475 average, the fastest on-policy method"),
+    Card("fig3.10", "Fig. 3.10 — Policy rollout (Actor–Critic with GAE)", "3.3.3", "Example 3.4", ["fig3.10.png"],
+         quote="Fig. 3.9 shows the learning curve using Actor-Critic with GAE and Fig. 3.10 shows a sample rollout "
+               "of the trained policy."),
+    Card("s3.3.3-lambda", "The GAE λ sweep (our extra figure)", "3.3.3",
+         quote="Recall in policy evaluation (Section 2.1.1), we have introduced a spectrum of methods that sit in "
+               "between Monte Carlo and TD(0): they are methods that leverage the n-step bootstrap return that "
+               "balance bias and variance."),
+    Card("fig3.11", "Fig. 3.11 — Learning curve (Off-Policy Actor–Critic, CartPole)", "3.3.4", "Example 3.5",
+         ["fig3.11.png"],
+         quote="Fig. 3.11 shows the learning curve of applying off-policy actor-critic to cart-pole balancing.",
+         shows="flat until ≈ episode 205, then solved by ≈ 540"),
+    Card("fig3.12", "Fig. 3.12 — Policy rollout (Off-Policy Actor–Critic, CartPole)", "3.3.4", "Example 3.5",
+         ["fig3.12.png"], quote="Fig. 3.12 shows a sample rollout of the learned policy."),
+    Card("fig3.13", "Fig. 3.13 — Illustration of Inverted Pendulum in Gym", "3.3.4", "Example 3.6", ["fig3.13.png"],
+         quote="Consider the Inverted Pendulum problem illustrated in Fig. 3.13. The state of the pendulum is "
+               "s = (θ, θ̇), or equivalently, s = (x, y, θ̇) with x = cos(θ), y = sin(θ). The action space is "
+               "continuous: τ ∈ A = [−2, 2]."),
+    Card("fig3.14", "Fig. 3.14 — Learning curve (Off-Policy Actor–Critic, Pendulum)", "3.3.4", "Example 3.6",
+         ["fig3.14.png"],
+         quote="Fig. 3.14 shows the learning curve of applying off-policy actor-critic to the pendulum problem.",
+         shows="100-episode average −250 after ≈ 156 episodes (≈ 31k steps), recent mean ≈ −180"),
+    Card("fig3.15", "Fig. 3.15 — Policy rollout (Off-Policy Actor–Critic, Pendulum)", "3.3.4", "Example 3.6",
+         ["fig3.15.png", "fig3.15-1.png", "fig3.15-2.png", "fig3.15-3.png"],
+         quote="Fig. 3.15 shows a sample rollout of the learned policy."),
+    # Section 3.4
+    Card("fig3.16", "Fig. 3.16 — The clipped objective function in PPO", "3.4.7", book=[],
+         quote="Let’s do a case analysis, as shown in Fig. 3.16.",
+         note="The book takes this figure from the PPO paper; it is not copied here — our own code will draw it."),
+    Card("fig3.17", "Fig. 3.17 — Learning curve (Soft Actor–Critic, CartPole)", "3.4.8.1", "Example 3.7",
+         ["fig3.17.png"], quote="Fig. 3.17 shows the learning curve of SAC.",
+         shows="reaches 500 near episode 165, dips, holds 500 from ≈ episode 293"),
+    Card("fig3.18", "Fig. 3.18 — Policy rollout (Soft Actor–Critic, CartPole)", "3.4.8.1", "Example 3.7",
+         ["fig3.18.png"], quote="Fig. 3.18 shows a sample rollout of the learned policy."),
+    Card("fig3.19", "Fig. 3.19 — Learning curve (Soft Actor–Critic, Pendulum)", "3.4.8.2", "Example 3.8",
+         ["fig3.19.png"], quote="Fig. 3.19 plots the learning curve.",
+         shows="returns between −120 and −250 from ≈ episode 75–80 (≈ 16k steps)"),
+    Card("fig3.20", "Fig. 3.20 — Policy rollout (Soft Actor–Critic, Pendulum)", "3.4.8.2", "Example 3.8",
+         ["fig3.20-1.png", "fig3.20-2.png"], quote="Fig. 3.20 visualizes two sample rollouts of the policy."),
+    Card("fig3.21", "Fig. 3.21 — Learning curve (DDPG)", "3.4.9", "Example 3.9", ["fig3.21.png"],
+         quote="Fig. 3.21 plots the learning curve of DDPG.",
+         shows="returns between −120 and −250 from ≈ episode 30–35 (≈ 7k steps), noisier late"),
+    Card("fig3.22", "Fig. 3.22 — Policy rollout (DDPG)", "3.4.9", "Example 3.9",
+         ["fig3.22-1.png", "fig3.22-2.png", "fig3.22-3.png"],
+         quote="Fig. 3.22 visualizes sample rollouts of the learned policy."),
+    # Section 3.5
+    Card("fig3.23", "Fig. 3.23 — Learning curve (MBPO)", "3.5", "Example 3.10", ["fig3.23.png"],
+         quote="Fig. 3.23 plots the learning curve.",
+         shows="converges by ≈ episode 35–45 (≈ 8k steps), slightly faster than SAC"),
+    Card("fig3.24", "Fig. 3.24 — Policy rollout (MBPO)", "3.5", "Example 3.10",
+         ["fig3.24-1.png", "fig3.24-2.png", "fig3.24-3.png"],
+         quote="Fig. 3.24 visualizes sample rollouts of the policy."),
+    Card("s3.5-comparison", "SAC, DDPG and MBPO on Pendulum-v1 (our extra figure)", "3.5",
+         shows="the book's Fig. 3.19, 3.21 and 3.23 side by side: DDPG first (≈ 7k steps), then MBPO (≈ 8k), "
+               "then SAC (≈ 16k)"),
+]
