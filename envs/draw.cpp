@@ -325,7 +325,12 @@ std::string animation_svg(const std::string& env_name, const std::vector<Eigen::
   const double dur = std::max(episode_time, dt) / o.speed;
   const double title_h = o.title.empty() ? 0 : 24, bar_h = 30;
   plot::SvgCanvas c(o.width, o.height);
-  if (!o.title.empty()) c.text(o.width / 2, 17, o.title, 14, "middle");
+  if (!o.title.empty()) {
+    // A long title shrinks to fit the width (about 0.58 em per character; UTF-8 continuation bytes not counted).
+    const double chars = static_cast<double>(std::count_if(o.title.begin(), o.title.end(),
+                                                           [](char ch) { return (ch & 0xC0) != 0x80; }));
+    c.text(o.width / 2, 17, o.title, std::clamp((o.width - 12) / (0.58 * chars), 8.0, 14.0), "middle");
+  }
   const Box box{0, title_h, o.width, o.height - title_h - bar_h};
   if (kind == Kind::cartpole) cartpole_animation(c, box, states, actions, dur);
   else pendulum_animation(c, box, states, actions, dur);
