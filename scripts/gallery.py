@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gallery_cards  # noqa: E402
 from gallery_cards import Card, Job  # noqa: E402
