@@ -30,6 +30,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -382,7 +383,8 @@ def verdict(card: Card, run: Optional[Run]) -> tuple[str, str]:
 
 
 def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, book_dir: Path,
-                page_dir: Path, error: str, shown_before: Optional[Card] = None) -> tuple[str, str]:
+                page_dir: Path, error: str, shown_before: Optional[Card] = None,
+                command: Optional[list[str]] = None) -> tuple[str, str]:
     """Returns (status for the contents table, the card's HTML)."""
     head = (f'<section class="card{" todo" if state != "done" else ""}" id="{e(card.id)}"><h2>{e(card.title)}</h2>'
             f'<div class="where">{e(section_of(card))}{" — our extra figure" if not card.book and not card.id.startswith("fig") else ""}</div>')
@@ -394,9 +396,14 @@ def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, 
                 f'<div class="figs">{book_figures(card, book_dir, page_dir)}</div>{quote}{shows}{note}')
         return "not implemented yet", head + body + "</section>"
     if state != "done":
-        msg = error or "not run yet: run python3 scripts/gallery.py"
+        if error and command:
+            log = shown_path(ROOT / command[command.index("--out") + 1] / "gallery.log") if "--out" in command else ""
+            msg = f"run failed — {error}" + (f" (its messages: {log})" if log else "")
+            cmd = command
+        else:
+            msg, cmd = error or "not run yet: run python3 scripts/gallery.py", run_command_hint(job)
         body = (f'<div class="verdict fail"><span class="mark">✗</span>{e(msg)}</div>'
-                f'<pre class="cmd">{e(shlex.join(run_command_hint(job)))}</pre>'
+                f'<pre class="cmd">{e(shlex.join(cmd))}</pre>'
                 f'<div class="figs">{book_figures(card, book_dir, page_dir)}</div>{quote}{shows}')
         return "failed" if error else "not run", head + body + "</section>"
     vcls, vhtml = verdict(card, run)
@@ -437,7 +444,7 @@ def git_describe() -> str:
 
 
 def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: dict, errors: dict, book_dir: Path,
-               info: dict):
+               info: dict, commands: dict):
     page_dir = path.parent
     html_cards, tally = [], {"✓": 0, "✗": 0, "—": 0, "not implemented yet": 0, "failed": 0, "not run": 0}
     toc: dict[str, list[str]] = {}  # chapter section (3.1 ... 3.5) -> its cards' links
@@ -445,7 +452,8 @@ def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: di
     for c in cards:
         state = states.get(c.id, "todo")
         status, text = render_card(c, jobs.get(c.job), runs.get(c.job), state, book_dir, page_dir,
-                                   errors.get(c.job, ""), first_card_of_job.get(c.job) if state == "done" else None)
+                                   errors.get(c.job, ""), first_card_of_job.get(c.job) if state == "done" else None,
+                                   commands.get(c.job))
         if state == "done":
             first_card_of_job.setdefault(c.job, c)
         tally[status] = tally.get(status, 0) + 1
@@ -547,6 +555,10 @@ def main() -> int:
     if args.list:
         return 0
 
+    def stop(signum, frame):  # SIGTERM (and SIGINT where inherited as ignored) ends the run like Ctrl-C
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     start = time.monotonic()
     if skipped and not args.page_only:
         print(f"gallery: up to date, not rerun: {', '.join(skipped)}", file=sys.stderr)
@@ -581,7 +593,8 @@ def main() -> int:
             "build": shown_path(build), "commit": git_describe(),
             "written": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "wall": f"{fmt_time(wall)} ({len(tasks)} jobs run, {len(skipped)} up to date)"}
-    write_page(page, gallery_cards.CARDS, jobs, runs, states, errors, book_dir, info)
+    write_page(page, gallery_cards.CARDS, jobs, runs, states, errors, book_dir, info,
+               {j: c["command"] for j, c in current.items()})
     print(f"gallery: {len(tasks)} jobs run in {wall:.1f} s ({cores} cores); wrote {shown_path(page)}",
           file=sys.stderr)
     for f in failures:
