@@ -3,7 +3,8 @@
 
   python3 scripts/gallery.py            every implemented section's demo, default settings, 3 seeds per
                                         learning curve (mean and band); about 2 minutes on 2 cores
-  python3 scripts/gallery.py --full     5 seeds and the book's budgets (much longer)
+  python3 scripts/gallery.py --full     5 seeds and the book's budgets (much longer; same folders, so the
+                                        default run afterwards reruns those jobs)
 
 Runs the jobs of scripts/gallery_cards.py (the data: which demo makes which figure, the book's
 statement about each figure and the numeric criterion its card checks) from the repository root,
@@ -133,6 +134,7 @@ class Task:
     binary: Path
     weight: int
     est: float  # core-seconds
+    label: str = ""  # the job and its figures, for the progress line
     proc: Optional[subprocess.Popen] = None
     started: float = 0.0
     log: Optional[object] = None
@@ -166,7 +168,7 @@ class Progress:
 
     def line(self, pending, running) -> str:
         now = time.monotonic()
-        names = ", ".join(f"{t.job.id} {fmt_time(now - t.started)}" for t in running) or "—"
+        names = ", ".join(f"{t.label} {fmt_time(now - t.started)}" for t in running) or "—"
         return (f"gallery [{self.done}/{self.total} done] running: {names} | elapsed "
                 f"{fmt_time(now - self.start)} | ETA ~{fmt_time(self.eta(pending, running))}")
 
@@ -221,7 +223,7 @@ def run_tasks(tasks: list[Task], cores: int) -> list[str]:
                              "wall_seconds": round(wall, 2), "weight": t.weight,
                              "finished": datetime.datetime.now().isoformat(timespec="seconds")}
                     (t.dir / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
-                    progress.event(f"gallery: [{progress.done}/{progress.total}] {t.job.id} done in {wall:.1f} s")
+                    progress.event(f"gallery: [{progress.done}/{progress.total}] {t.label} done in {wall:.1f} s")
                 else:
                     err = (t.dir / "gallery.log").read_text(errors="replace").strip().splitlines()
                     msg = f"{t.job.id}: exit {t.proc.returncode}: " + (err[-1] if err else "(no message)")
@@ -551,7 +553,9 @@ def main() -> int:
         if (up_to_date and not args.force) or args.page_only or (args.only and j.id not in args.only):
             skipped.append(j.id)
             continue
-        tasks.append(Task(j, cmd, d, binary, weight, est))
+        figs = [c.title.split(" — ")[0] for c in gallery_cards.CARDS if c.job == j.id and c.title.startswith("Fig.")]
+        label = j.id + (f" ({', '.join(figs)})" if figs else "")
+        tasks.append(Task(j, cmd, d, binary, weight, est, label))
     if args.list:
         return 0
 
