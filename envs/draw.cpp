@@ -334,15 +334,18 @@ std::string animation_svg(const std::string& env_name, const std::vector<Eigen::
   const Box box{0, title_h, o.width, o.height - title_h - bar_h};
   if (kind == Kind::cartpole) cartpole_animation(c, box, states, actions, dur);
   else pendulum_animation(c, box, states, actions, dur);
-  // Progress bar: the elapsed episode time.
-  const double y = o.height - bar_h + 8, x0 = 40, w = o.width - 80;
+  // Progress bar: the elapsed episode time, with room on each side for its labels ("0 s" and
+  // e.g. "10.00 s" at font size 10, about 6 px per character) so neither touches the edge.
+  const std::string end_label = fixed(episode_time, 2) + " s";
+  const double x0 = 10 + 6.0 * 3 + 4, right = 10 + 6.0 * static_cast<double>(end_label.size()) + 4;
+  const double y = o.height - bar_h + 8, w = std::max(1.0, o.width - x0 - right);
   c.rect(x0, y, w, 6, {.stroke = "#aaa"});
   c.raw("<rect x=\"" + svg_number(x0) + "\" y=\"" + svg_number(y) +
         "\" width=\"0\" height=\"6\" fill=\"#888\">\n" +
         animation_element("animate", "attributeName=\"width\"", {"0", svg_number(w)}, dur, false) +
         "</rect>\n");
   c.text(x0 - 4, y + 6, "0 s", 10, "end", "#555");
-  c.text(x0 + w + 4, y + 6, fixed(episode_time, 2) + " s", 10, "start", "#555");
+  c.text(x0 + w + 4, y + 6, end_label, 10, "start", "#555");
   return c.str();
 }
 

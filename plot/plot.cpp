@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 namespace pgcpp::plot {
@@ -232,10 +233,22 @@ constexpr double kTickFont = 11.0, kLabelFont = 12.5, kTitleFont = 13.5, kTickLe
 
 // Text is measured by estimate (no font metrics without a renderer): 0.6 em per character
 // is a little wide for DejaVu/Helvetica digits, so layouts err on the side of room.
+// Sub- and superscripts (svg.hpp's markup) count at their 0.7 size, their braces not at all;
+// combining marks (U+0300-U+036F, as in θ̄) take no width of their own.
 double text_width(const std::string& s, double size) {
-  std::size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;  // count UTF-8 code points, not bytes
-  return 0.6 * size * static_cast<double>(chars);
+  double w = 0.0;
+  for (const TextRun& run : text_runs(s)) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < run.text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(run.text[i]);
+      if ((c & 0xC0) == 0x80) continue;  // count UTF-8 code points, not bytes
+      const bool combining = (c == 0xCC || (c == 0xCD && i + 1 < run.text.size() &&
+                                                         static_cast<unsigned char>(run.text[i + 1]) < 0xB0));
+      chars += !combining;
+    }
+    w += 0.6 * size * (run.shift == 0 ? 1.0 : 0.7) * static_cast<double>(chars);
+  }
+  return w;
 }
 
 double widest(const std::vector<std::string>& labels) {
@@ -492,9 +505,20 @@ void draw_series(SvgCanvas& cv, const detail::Series& s, const Frame& f) {
   }
 }
 
-// How much of the data a legend placed at `r` would hide: segments crossing it plus points in it.
-int covered(const std::vector<detail::Series>& series, const Frame& f, const Box& r) {
+// How much of the data a legend placed at `r` would hide: segments crossing it plus points and
+// text notes in it, with a few pixels' margin (a line grazing the box's edge is hidden too).
+int covered(const std::vector<detail::Series>& series, const std::vector<detail::Note>& notes, const Frame& f,
+            Box r) {
+  const double margin = 4;
+  r = {r.left - margin, r.top - margin, r.right + margin, r.bottom + margin};
   int hits = 0;
+  for (const auto& n : notes) {
+    const double px = f.x(n.x), py = f.y(n.y), w = text_width(n.text, n.opts.size);
+    const double left = n.opts.anchor == "middle" ? px - w / 2 : n.opts.anchor == "end" ? px - w : px;
+    if (std::isfinite(px) && std::isfinite(py) && left <= r.right && left + w >= r.left && py >= r.top &&
+        py - n.opts.size <= r.bottom)
+      ++hits;
+  }
   for (const auto& s : series) {
     if (s.kind == Kind::band) continue;  // translucent: text stays readable over it
     Polyline p = s.kind == Kind::hline   ? to_pixels({f.x.lo, f.x.hi}, {s.y[0], s.y[0]}, f)
@@ -528,29 +552,55 @@ void legend_sample(SvgCanvas& cv, const detail::Series& s, double x, double y) {
   }
 }
 
-void draw_legend(SvgCanvas& cv, const std::vector<detail::Series>& series, const Frame& f, Corner where) {
+// The legend's entries and size.
+struct LegendLayout {
   std::vector<const detail::Series*> entries;
+  double w = 0.0, h = 0.0;
+};
+constexpr double kLegendRow = 17, kLegendPad = 6, kLegendInset = 8, kLegendGap = 10;
+
+LegendLayout legend_layout(const std::vector<detail::Series>& series) {
+  LegendLayout l;
   double text_w = 0.0;
   for (const auto& s : series)
-    if (!s.label.empty()) entries.push_back(&s), text_w = std::max(text_w, text_width(s.label, kTickFont));
-  if (entries.empty() || where == Corner::none) return;
-  const double row = 17, pad = 6, inset = 8;
-  double w = pad + 22 + 6 + text_w + pad, h = 2 * pad + row * static_cast<double>(entries.size()) - 4;
-  const Box& b = f.box;
-  auto box_at = [&](Corner c) {
-    bool right = c == Corner::top_right || c == Corner::bottom_right;
-    bool top = c == Corner::top_right || c == Corner::top_left;
-    double x = right ? b.right - inset - w : b.left + inset, y = top ? b.top + inset : b.bottom - inset - h;
-    return Box{x, y, x + w, y + h};
-  };
-  if (where == Corner::best) {
-    int fewest = std::numeric_limits<int>::max();
-    for (Corner c : {Corner::top_right, Corner::top_left, Corner::bottom_right, Corner::bottom_left}) {
-      int hits = covered(series, f, box_at(c));
-      if (hits < fewest) fewest = hits, where = c;
-    }
+    if (!s.label.empty()) l.entries.push_back(&s), text_w = std::max(text_w, text_width(s.label, kTickFont));
+  l.w = kLegendPad + 22 + 6 + text_w + kLegendPad;
+  l.h = 2 * kLegendPad + kLegendRow * static_cast<double>(l.entries.size()) - 4;
+  return l;
+}
+
+// Candidate places inside the box: the corners, then the middles of the sides.
+struct Place {
+  double fx, fy;  // 0 = left/top, 0.5 = middle, 1 = right/bottom
+};
+Box legend_box(const Box& b, const LegendLayout& l, Place p) {
+  const double x = b.left + kLegendInset + p.fx * (b.right - b.left - 2 * kLegendInset - l.w);
+  const double y = b.top + kLegendInset + p.fy * (b.bottom - b.top - 2 * kLegendInset - l.h);
+  return {x, y, x + l.w, y + l.h};
+}
+Place corner_place(Corner c) {
+  switch (c) {
+    case Corner::top_left: return {0, 0};
+    case Corner::bottom_right: return {1, 1};
+    case Corner::bottom_left: return {0, 1};
+    default: return {1, 0};
   }
-  Box r = box_at(where);
+}
+
+// Corner::best resolved: a place inside that covers nothing, else outside_right.
+std::optional<Place> free_place(const std::vector<detail::Series>& series, const std::vector<detail::Note>& notes,
+                                const Frame& f, const LegendLayout& l) {
+  const Box& b = f.box;
+  if (l.w + 2 * kLegendInset > b.right - b.left || l.h + 2 * kLegendInset > b.bottom - b.top) return std::nullopt;
+  for (Place p : {Place{1, 0}, Place{0, 0}, Place{1, 1}, Place{0, 1}, Place{0.5, 0}, Place{0.5, 1}, Place{1, 0.5},
+                  Place{0, 0.5}})
+    if (covered(series, notes, f, legend_box(b, l, p)) == 0) return p;
+  return std::nullopt;
+}
+
+void draw_legend(SvgCanvas& cv, const LegendLayout& l, const Box& r) {
+  const std::vector<const detail::Series*>& entries = l.entries;
+  const double row = kLegendRow, pad = kLegendPad, w = l.w, h = l.h;
   cv.rect(r.left, r.top, w, h, {.stroke = "#bbb", .fill = "white", .stroke_width = 0.8, .opacity = 0.92});
   for (std::size_t i = 0; i < entries.size(); ++i) {
     double y = r.top + pad + row * (static_cast<double>(i) + 0.5) - 2;
@@ -613,10 +663,29 @@ void Axes::draw(SvgCanvas& cv, double x, double y, double w, double h, double to
                 double left) const {
   auto [x0, x1] = x_limits();
   auto [y0, y1] = y_limits();
-  Box b{x + left, y + top, x + w - 18 - colorbar_width(contours_), y + h - bottom};
-  Scale ys{y0, y1, b.bottom, b.top, log_y_};
-  Scale xs{x0, x1, b.left, b.right, log_x_};
-  Frame f{xs, ys, b};
+  const double bar_w = colorbar_width(contours_);
+  Box b{x + left, y + top, x + w - 18 - bar_w, y + h - bottom};
+  auto frame = [&](const Box& box) {
+    return Frame{Scale{x0, x1, box.left, box.right, log_x_}, Scale{y0, y1, box.bottom, box.top, log_y_}, box};
+  };
+  // The legend: where asked, or (best) the first place that covers no data; outside, the plot
+  // box narrows by the legend's width.
+  const LegendLayout legend = legend_layout(series_);
+  std::optional<Box> legend_at;
+  if (!legend.entries.empty() && legend_ != Corner::none) {
+    std::optional<Place> place;
+    if (legend_ == Corner::best) place = free_place(series_, notes_, frame(b), legend);
+    else if (legend_ != Corner::outside_right) place = corner_place(legend_);
+    if (place) {
+      legend_at = legend_box(b, legend, *place);
+    } else {
+      b.right = std::max(b.left + 40, b.right - legend.w - kLegendGap);
+      const double lx = b.right + (bar_w > 0 ? bar_w + 4 : kLegendGap);
+      legend_at = Box{lx, b.top, lx + legend.w, b.top + legend.h};
+    }
+  }
+  Frame f = frame(b);
+  const Scale &xs = f.x, &ys = f.y;
   Ticks yt = fitted_ticks(ys, false), xt = fitted_ticks(xs, true);
 
   if (grid_) draw_grid(cv, f, xt, yt);
@@ -632,7 +701,7 @@ void Axes::draw(SvgCanvas& cv, double x, double y, double w, double h, double to
       draw_colorbar(cv, c, b);
       break;
     }
-  draw_legend(cv, series_, f, legend_);
+  if (legend_at) draw_legend(cv, legend, *legend_at);
 
   double mid_x = (b.left + b.right) / 2, mid_y = (b.top + b.bottom) / 2;
   if (!xlabel_.empty())
@@ -642,8 +711,11 @@ void Axes::draw(SvgCanvas& cv, double x, double y, double w, double h, double to
   // (Rotated by -90 degrees, the glyphs extend from the baseline towards -x.)
   if (!ylabel_.empty()) cv.text(x + 10 + kLabelFont, mid_y, ylabel_, kLabelFont, "middle", "#222", -90);
   if (!title_.empty()) {
+    // A title longer than its panel shrinks to fit (down to 9 px) rather than run off the sides.
+    const double room = 2 * std::min(mid_x - x, x + w - mid_x) - 8;  // centred over the plot box
+    const double size = std::clamp(kTitleFont * room / std::max(1.0, text_width(title_, kTitleFont)), 9.0, kTitleFont);
     cv.begin_group("font-weight=\"bold\"");
-    cv.text(mid_x, y + 20, title_, kTitleFont, "middle", "#111");
+    cv.text(mid_x, y + 20, title_, size, "middle", "#111");
     cv.end_group();
   }
 }
@@ -674,8 +746,9 @@ SvgCanvas Figure::render() const {
   SvgCanvas cv(width_, height_);
   double top = title_.empty() ? 0.0 : 34.0;
   if (!title_.empty()) {
+    const double size = std::clamp(16.0 * (width_ - 16) / std::max(1.0, text_width(title_, 16.0)), 9.0, 16.0);
     cv.begin_group("font-weight=\"bold\"");
-    cv.text(width_ / 2, 24, title_, 16, "middle", "#111");
+    cv.text(width_ / 2, 24, title_, size, "middle", "#111");
     cv.end_group();
   }
   double cw = width_ / cols_, ch = (height_ - top) / rows_;

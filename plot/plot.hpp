@@ -81,7 +81,12 @@ struct ContourOpts {
   std::string colorbar_label = "";
 };
 
-enum class Corner { best, top_right, top_left, bottom_right, bottom_left, none };
+// Where the legend goes. `best` (the default) takes the first of the four corners, then the
+// middles of the four sides, where the legend box covers no data (lines, markers, reference
+// lines, text; translucent bands do not count); when every place inside covers some, the
+// legend goes outside, to the right of the plot box, which narrows to make room. The other
+// values place it exactly there, covering data or not.
+enum class Corner { best, top_right, top_left, bottom_right, bottom_left, outside_right, none };
 
 namespace detail {
 struct Series {
@@ -123,6 +128,9 @@ class Axes {
   Axes& contour(const std::vector<double>& xs, const std::vector<double>& ys, const std::vector<double>& z,
                 const std::vector<double>& levels, const ContourOpts& o = {});
 
+  // Text anywhere in a figure (titles, labels, legend entries, notes) may use "_{...}" and
+  // "^{...}" for sub- and superscripts, e.g. "θ̄_{K}", "G^{2}"; a text showing nan or inf
+  // throws when the figure is drawn (plot/svg.hpp).
   Axes& title(const std::string& s);
   Axes& xlabel(const std::string& s);
   Axes& ylabel(const std::string& s);
@@ -134,7 +142,7 @@ class Axes {
   Axes& log_y(bool on = true);
   Axes& minor_ticks(bool on);  // on log axes; default on
   Axes& grid(bool on);         // light lines at the major ticks; default on
-  Axes& legend(Corner where);  // default Corner::best: the corner that hides the least data
+  Axes& legend(Corner where);  // default Corner::best: a place that hides no data (see Corner)
 
   // Limits as they will be drawn: the ones set; else the extent of the contour grids, if any;
   // else the data's range with a 4 % margin. An empty axis shows [0, 1] ([1, 10] if log).

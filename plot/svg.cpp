@@ -119,13 +119,69 @@ void SvgCanvas::path(const std::vector<std::vector<double>>& xs, const std::vect
   shape("<path" + attr("d", d) + " stroke-linejoin=\"round\"", s);
 }
 
+std::vector<TextRun> text_runs(const std::string& s) {
+  std::vector<TextRun> runs;
+  auto add = [&](std::string text, int shift) {
+    if (text.empty()) return;
+    if (!runs.empty() && runs.back().shift == shift) runs.back().text += text;
+    else runs.push_back({std::move(text), shift});
+  };
+  std::size_t i = 0, plain = 0;
+  while (i + 1 < s.size()) {
+    const std::size_t close = (s[i] == '_' || s[i] == '^') && s[i + 1] == '{' ? s.find('}', i + 2) : std::string::npos;
+    if (close == std::string::npos) {
+      ++i;
+      continue;
+    }
+    add(s.substr(plain, i - plain), 0);
+    add(s.substr(i + 2, close - i - 2), s[i] == '_' ? -1 : +1);
+    i = plain = close + 1;
+  }
+  add(s.substr(plain), 0);
+  return runs;
+}
+
+bool shows_non_finite(const std::string& s) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  for (std::size_t i = 0; i < s.size();) {
+    if (!letter(s[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    std::string word;
+    while (j < s.size() && letter(s[j])) word += static_cast<char>(s[j] | 0x20), ++j;  // lower case
+    if (word == "nan" || word == "inf" || word == "infinity") return true;
+    i = j;
+  }
+  return false;
+}
+
 void SvgCanvas::text(double x, double y, const std::string& s, double size, const std::string& anchor,
                      const std::string& color, double rotate_deg) {
+  if (shows_non_finite(s))
+    throw std::invalid_argument("pgcpp::plot: the text '" + s + "' shows a non-finite number; not drawn");
   std::string el = "<text" + attr("x", x) + attr("y", y) + attr("font-size", size) +
                    attr("text-anchor", anchor) + attr("fill", color);
   if (rotate_deg != 0.0)
     el += " transform=\"rotate(" + svg_number(rotate_deg) + ' ' + svg_number(x) + ' ' + svg_number(y) + ")\"";
-  body_ += el + '>' + escape_xml(s) + "</text>\n";
+  // Sub- and superscripts: 0.7 of the size, moved by dy relative to the previous run (so the
+  // baseline is restored by the run after them).
+  std::string content;
+  double offset = 0.0;  // current baseline shift in pixels, + is down
+  for (const TextRun& run : text_runs(s)) {
+    const double target = run.shift < 0 ? 0.3 * size : run.shift > 0 ? -0.45 * size : 0.0;
+    if (run.shift == 0 && offset == 0.0) {
+      content += escape_xml(run.text);
+      continue;
+    }
+    content += "<tspan";
+    if (target != offset) content += attr("dy", target - offset);
+    if (run.shift != 0) content += attr("font-size", 0.7 * size);
+    content += '>' + escape_xml(run.text) + "</tspan>";
+    offset = target;
+  }
+  body_ += el + '>' + content + "</text>\n";
 }
 
 void SvgCanvas::begin_group(const std::string& attributes) {

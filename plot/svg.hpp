@@ -32,7 +32,10 @@ class SvgCanvas {
   // region leave no anti-aliasing seams between them (used for filled contours).
   void path(const std::vector<std::vector<double>>& xs, const std::vector<std::vector<double>>& ys,
             bool closed, const Style& s);
-  // (x, y) is the baseline point; the text is XML-escaped.
+  // (x, y) is the baseline point; the text is XML-escaped. "_{...}" and "^{...}" set what the
+  // braces hold as a subscript / superscript (see text_runs). A text that shows a non-finite
+  // number -- the word nan, inf or infinity, as printf writes them -- throws
+  // std::invalid_argument: a figure must not report "G² = inf" as if it were a result.
   void text(double x, double y, const std::string& s, double size = 12.0, const std::string& anchor = "start",
             const std::string& color = "#222", double rotate_deg = 0.0);
 
@@ -54,6 +57,16 @@ class SvgCanvas {
 };
 
 std::string escape_xml(const std::string&);
+
+// A text split at its markup: "θ̄_{K}" is {"θ̄", 0}, {"K", -1}; "G^{2}" is {"G", 0}, {"2", +1}.
+// Braces do not nest; a "_{" or "^{" without its "}" is literal text.
+struct TextRun {
+  std::string text;
+  int shift = 0;  // -1 subscript, 0 baseline, +1 superscript
+};
+std::vector<TextRun> text_runs(const std::string& s);
+// True when s contains nan, inf or infinity (any case) as a word of its own.
+bool shows_non_finite(const std::string& s);
 
 // A coordinate as written to the file (at most two decimals); throws std::invalid_argument
 // if `v` is not finite.

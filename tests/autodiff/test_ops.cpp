@@ -2,6 +2,11 @@
 // Hessian-vector products through the op's backward rule (gradgradcheck).
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+
 #include "tests/autodiff/gradcheck.hpp"
 #include "tests/needs_double.hpp"
 
@@ -13,11 +18,16 @@ using test::random_matrix;
 
 namespace {
 
-// A fixed random projection sum(y * W) turns a matrix-valued op into a scalar whose gradient
-// involves every output entry.
+// A fixed random scalar of the op's output y, sum(W1 * y) + sum(W2 * tanh(y)), whose gradient
+// involves every output entry. The tanh term puts every op below a nonlinearity: the gradient
+// arriving at the op then depends on x, so a backward rule that returns a constant instead of a
+// differentiable Var (losing the second-order term) gives a wrong Hessian-vector product even
+// for a linear op (add, sub, neg, transpose, broadcast_to, sum_to, slices). With the linear
+// projection alone the Hessian of a linear op is 0 and such a rule would pass.
 Var project(const Var& y) {
   Rng rng(1000 + 31 * y.rows() + y.cols());
-  return sum(y * Var(random_matrix(y.rows(), y.cols(), rng)));
+  const Matrix W1 = random_matrix(y.rows(), y.cols(), rng), W2 = random_matrix(y.rows(), y.cols(), rng);
+  return sum(y * Var(W1)) + sum(tanh(y) * Var(W2));
 }
 
 // Checks op (applied to inputs of the given values) to first and second order.
@@ -240,4 +250,82 @@ TEST_CASE("third derivatives through tanh and relu backward rules" * NEEDS_DOUBL
   CHECK(test::normalized_error(e1.value(), r0.cwiseMax(0).cwiseAbs2()) <= 1e-12);
   CHECK(test::normalized_error(e2.value(), 2 * r0.cwiseMax(0)) <= 1e-12);
   CHECK(test::normalized_error(e3.value(), 2 * pos) <= 1e-12);
+}
+
+// ---- The conventions ops.hpp documents, at the points where finite differences cannot look ----
+
+namespace {
+Matrix row(std::initializer_list<double> v) {
+  Matrix m(1, static_cast<Eigen::Index>(v.size()));
+  Eigen::Index i = 0;
+  for (double x : v) m(0, i++) = static_cast<Scalar>(x);
+  return m;
+}
+Matrix grad_of(const std::function<Var(const Var&)>& f, const Matrix& x0) {
+  Var x(x0, true);
+  return grad(sum(f(x)), {x})[0].value();
+}
+}  // namespace
+
+// ops.hpp: clamp's gradient passes where lo <= x <= hi, bounds included, and is 0 outside.
+TEST_CASE("clamp: gradient 1 at x = lo and x = hi (inclusive bounds), 0 outside, 1 inside") {
+  const Matrix x0 = row({-1.0, 1.0, -1.5, 1.5, 0.25});
+  CHECK(grad_of([](const Var& x) { return clamp(x, -1.0, 1.0); }, x0) == row({1, 1, 0, 0, 1}));
+  CHECK(clamp(Var(x0), -1.0, 1.0).value() == row({-1, 1, -1, 1, 0.25}));
+}
+
+// ops.hpp: elementwise min/max send the gradient to the first argument on ties.
+TEST_CASE("minimum and maximum: on ties the whole gradient goes to the first argument") {
+  Var a(row({1.0, 2.0, 3.0}), true), b(row({1.0, 0.0, 5.0}), true);
+  const auto gmin = grad(sum(minimum(a, b)), {a, b});
+  CHECK(gmin[0].value() == row({1, 0, 1}));  // tie at 0 -> a; b smaller at 1
+  CHECK(gmin[1].value() == row({0, 1, 0}));
+  const auto gmax = grad(sum(maximum(a, b)), {a, b});
+  CHECK(gmax[0].value() == row({1, 1, 0}));  // tie at 0 -> a; b larger at 2
+  CHECK(gmax[1].value() == row({0, 0, 1}));
+  // A broadcast scalar tied with two entries: it is the first argument, so it takes both.
+  Var s(Matrix::Constant(1, 1, 2.0), true), c(row({2.0, 2.0, 7.0}), true);
+  const auto gs = grad(sum(maximum(s, c)), {s, c});
+  CHECK(gs[0].value()(0, 0) == 2);
+  CHECK(gs[1].value() == row({0, 0, 1}));
+  const auto gr = grad(sum(maximum(c, s)), {c, s});  // swapped: now c wins the ties
+  CHECK(gr[0].value() == row({1, 1, 1}));
+  CHECK(gr[1].value()(0, 0) == 0);
+}
+
+// ops.hpp: relu and abs take the subgradient 0 at x = 0.
+TEST_CASE("relu and abs: subgradient 0 at exactly 0, slopes 0/1 and -1/1 elsewhere") {
+  const Matrix x0 = row({0.0, -0.0, 2.0, -2.0});
+  CHECK(grad_of([](const Var& x) { return relu(x); }, x0) == row({0, 0, 1, 0}));
+  CHECK(grad_of([](const Var& x) { return abs(x); }, x0) == row({0, 0, 1, -1}));
+}
+
+// ops.hpp: softplus = log(1 + e^x) "computed without overflow"; logsumexp shifted by the row max.
+// A naive log(1 + exp(x)) is inf at x = 1000 and a naive log(sum exp) is inf (or -inf) at |x| = 1000.
+TEST_CASE("softplus, sigmoid, logsumexp, log_softmax, softmax stay finite and exact at |x| = 1000") {
+  const Matrix x0 = row({1000.0, -1000.0, 0.0});
+  const Matrix sp = softplus(Var(x0)).value();
+  CHECK(sp(0, 0) == 1000);
+  CHECK(sp(0, 1) == 0);
+  CHECK(sp(0, 2) == doctest::Approx(std::log(2.0)));
+  const Matrix dsp = grad_of([](const Var& x) { return softplus(x); }, x0);  // sigmoid(x)
+  CHECK(dsp(0, 0) == 1);
+  CHECK(dsp(0, 1) == 0);
+  CHECK(dsp(0, 2) == doctest::Approx(0.5));
+  CHECK(sigmoid(Var(x0)).value() == row({1, 0, 0.5}));
+
+  Matrix big(2, 2);
+  big << 1000, 1000, -1000, -1000;
+  const Matrix lse = logsumexp(Var(big)).value();
+  CHECK(lse(0, 0) == doctest::Approx(1000 + std::log(2.0)));
+  CHECK(lse(1, 0) == doctest::Approx(-1000 + std::log(2.0)));
+  // softmax = exp(x - lse): 1/2 up to the rounding of lse (|lse| ~ 1000, so ~1000 eps).
+  CHECK(test::normalized_error(grad_of([](const Var& x) { return logsumexp(x); }, big), Matrix::Constant(2, 2, 0.5)) <=
+        2000 * std::numeric_limits<Scalar>::epsilon());
+  const Matrix far = row({1000.0, 0.0});
+  CHECK(log_softmax(Var(far)).value() == row({0, -1000}));
+  CHECK(softmax(Var(far)).value() == row({1, 0}));
+  // d/dx log_softmax(x)_0 = e_0 - softmax(x) = (0, 0) here: finite, not NaN.
+  Var z(far, true);
+  CHECK(grad(sum(pick(log_softmax(z), {0})), {z})[0].value() == row({0, 0}));
 }

@@ -9,6 +9,7 @@
 // exactly on the bound, one check would fail with probability ~3e-5 (normal approximation, R >= 1000).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -50,6 +51,32 @@ MatrixD fd_hessian(const Objective& f, const VectorD& theta) {
   }
   return 0.5 * (H + H.transpose());
 }
+
+// The Huber function f(theta) = G h_delta(theta - theta*) in one dimension,
+//   h_delta(e) = e^2 / (2 delta) for |e| <= delta,  |e| - delta/2 beyond,
+// convex and L-smooth with L = G / delta, f* = 0, ||grad f|| <= G everywhere and = G outside the
+// bottom. Outside [-delta, delta] it is linear, which is where the first-order bounds are
+// attained: on a linear piece the convexity inequality (3.1) is an equality and GD moves by
+// exactly alpha G per step. (Drori & Teboulle's worst case for GD is this function.)
+struct Huber final : Objective {
+  Huber(double G_, double delta_) : G(G_), delta(delta_) {
+    theta_star = VectorD::Zero(1);
+    L = G / delta;
+  }
+  double f(const VectorD& t) const override {
+    const double e = std::abs(t(0));
+    return G * (e <= delta ? e * e / (2 * delta) : e - delta / 2);
+  }
+  VectorD grad(const VectorD& t) const override {
+    return VectorD::Constant(1, G * std::clamp(t(0) / delta, -1.0, 1.0));
+  }
+  ad::Var f(const ad::Var& t) const override {  // G/delta c (e - c/2) with c = clamp(e, -delta, delta)
+    const ad::Var c = ad::clamp(t, static_cast<Scalar>(-delta), static_cast<Scalar>(delta));
+    return ad::sum(static_cast<Scalar>(G / delta) * (c * (t - 0.5 * c)));
+  }
+  double grad_sup2() const override { return G * G; }
+  double G, delta;
+};
 
 }  // namespace
 
@@ -290,8 +317,17 @@ TEST_CASE("theorem 3.2: GD on a strongly convex function obeys (3.7) at every k,
   const Quadratic q2((VectorD(2) << 10.0, 1.0).finished(), 0.4, theta_star2);
   const double alpha = 2.0 / (q2.mu + q2.L), D = (theta0_2 - q2.theta_star).norm();
   const auto path = gd(q2, theta0_2, alpha, 20);
-  for (int k : {1, 5, 10, 20})
+  for (int k : {1, 5, 10, 20}) {
     CHECK((path[k] - q2.theta_star).norm() / bound_3_8_dist(q2.mu, q2.L, D, k) == doctest::Approx(1.0).epsilon(1e3 * eps));
+    // (1 - 2 alpha mu L/(mu+L)) = ((Q_f - 1)/(Q_f + 1))^2 at this alpha: (3.7) is attained too.
+    CHECK((path[k] - q2.theta_star).squaredNorm() / bound_3_7(alpha, q2.mu, q2.L, D * D, k) ==
+          doctest::Approx(1.0).epsilon(1e3 * eps));
+  }
+  // The second line of (3.8) is attained from theta_0 - theta* along the L eigenvector.
+  const VectorD theta0_L = q2.theta_star + D * q2.U.col(0);  // lambda_0 = L
+  const auto path_L = gd(q2, theta0_L, alpha, 20);
+  for (int k : {0, 1, 5, 10})
+    CHECK(q2.f(path_L[k]) / bound_3_8_gap(q2.mu, q2.L, D * D, k) == doctest::Approx(1.0).epsilon(1e3 * eps));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,6 +366,74 @@ TEST_CASE("theorem 3.3: SGD's averaged iterate on a convex function obeys (3.9) 
     // SGD does converge: the averaged iterate's suboptimality falls by orders of magnitude.
     CHECK(mean_se(runs.avg_gap, K).mean < 0.01 * mean_se(runs.avg_gap, 1).mean);
     CHECK(mean_se(runs.avg_gap, K).mean < 0.05 * s.bound(K));
+  }
+}
+
+// Theorem 3.3, where it is attained: with exact gradients (sigma = 0, a valid oracle) on the
+// linear piece of the Huber function, every step of the proof is an equality except the dropped
+// ||theta_{K+1} - theta*||^2, which is 0 when alpha = D / ((K+1) G) makes theta_{K+1} = theta*.
+// Then E f(theta_bar_K) - f* = G D (K+2) / (2(K+1)) - G delta/2 = (3.9) - G delta/2, and at K = 1
+// the alpha G^2/2 term is a third of (3.9): a bound 2x too loose in either term, or with K for
+// K + 1, fails the ratio check. For (3.10), alpha_0 = D/G lands on theta* in one step, so
+// f(theta_bar_1) - f* = G D/2 - G delta/2, which is 1/sqrt 2 of (3.10) = G D / sqrt 2; no convex
+// f with ||grad f|| <= G does better at K = 1 (f(theta_bar_1) <= (f(theta_0) + f(theta_1))/2 and
+// f(theta_1) <= f* + G D), so 1/sqrt 2 is as tight as (3.10) can be; a 2x looser bound gives 0.35.
+TEST_CASE("theorem 3.3: (3.9) and (3.10) are attained on a Huber function, so a looser constant would fail") {
+  const double G = 1.5, delta = 1e-4, D = 2.0;
+  const Huber f(G, delta);
+  const VectorD theta0 = VectorD::Constant(1, D);
+  const double roundoff = 100 * eps;
+  for (int K : {1, 2, 4, 9}) {
+    CAPTURE(K);
+    const double alpha = D / ((K + 1) * G);
+    const SgdRuns runs = sgd_runs(f, theta0, /*sigma=*/0.0, ad::StepSize::constant(static_cast<Scalar>(alpha)), K,
+                                  /*runs=*/2, 1);
+    const double gap = mean_se(runs.avg_gap, K).mean;
+    // theta_k = D - k alpha G, so theta_bar_K = D (K + 2) / (2 (K + 1)), on the linear piece.
+    CHECK(gap == doctest::Approx(G * (D * (K + 2) / (2.0 * (K + 1)) - delta / 2)).epsilon(roundoff));
+    const double bound = bound_3_9(alpha, f.grad_sup2(), D * D, K);
+    CHECK(gap <= bound * (1 + roundoff));
+    CHECK(gap >= (1 - 2 * delta) * bound);
+  }
+  const ad::StepSize diminishing = ad::StepSize::inv_sqrt(static_cast<Scalar>(D / G));  // D / (G sqrt(k+1))
+  const SgdRuns runs = sgd_runs(f, theta0, 0.0, diminishing, 1, 2, 1);
+  const double gap = mean_se(runs.avg_gap, 1).mean, bound = bound_3_10(f.grad_sup2(), D * D, 1);
+  CHECK(gap == doctest::Approx(G * (D - delta) / 2).epsilon(roundoff));
+  CHECK(gap <= bound);
+  CHECK(gap / bound >= (1 - 2 * delta) / std::sqrt(2.0));
+}
+
+// Theorem 3.1, near its constants. (3.4): on the Huber function's linear piece GD lowers f by
+// exactly k alpha G^2, and for small k alpha the decrease (3.4) guarantees, gap0 - (3.4), is that to
+// first order; so the guaranteed decrease is checked to be at least 95 % of the observed one (a
+// bound with (1 - L alpha) for (2 - L alpha) guarantees ~50 %). (3.5): GD with alpha = 1/L on the
+// Huber function with G = L D/(2N+1), delta = D/(2N+1) reaches f(theta_N) - f* = L D^2/(4N+2),
+// the worst case of any L-smooth convex f (Drori & Teboulle 2014); (3.5) is 2 L D^2/(N+4), so the
+// ratio is (N+4)/(8N+4): 1 at N = 0, 5/12 at N = 1, 1/3 at N = 2 -- a 2x looser (3.5) would halve them.
+TEST_CASE("theorem 3.1: (3.4)'s rate term and (3.5) are as tight as GD's worst case allows") {
+  {
+    const double G = 1.0, delta = 0.01, D = 1.0, alpha = 1e-4;  // L alpha = 0.01
+    const Huber f(G, delta);
+    const auto path = gd(f, VectorD::Constant(1, D), alpha, 100);
+    const double gap0 = f.f(path[0]);
+    for (int k : {10, 30, 100}) {
+      CAPTURE(k);
+      const double gap = f.f(path[k]), bound = bound_3_4(alpha, f.L, gap0, D * D, k);
+      CHECK(gap <= bound * (1 + rel));
+      CHECK(gap0 - gap == doctest::Approx(k * alpha * G * G).epsilon(1e3 * eps / (k * alpha)));
+      CHECK(gap0 - bound >= 0.95 * (gap0 - gap));
+    }
+  }
+  for (int N : {0, 1, 2}) {
+    CAPTURE(N);
+    const double L = 3.0, D = 1.2;
+    const Huber f(L * D / (2 * N + 1), D / (2 * N + 1));
+    REQUIRE(f.L == doctest::Approx(L));
+    const auto path = gd(f, VectorD::Constant(1, D), 1.0 / L, N);
+    const double gap = f.f(path[N]), bound = bound_3_5(L, D * D, N);
+    CHECK(gap == doctest::Approx(L * D * D / (4 * N + 2)).epsilon(1e3 * eps));
+    CHECK(gap <= bound * (1 + rel));
+    CHECK(gap / bound == doctest::Approx((N + 4.0) / (8 * N + 4)).epsilon(1e3 * eps));
   }
 }
 

@@ -53,6 +53,40 @@ std::vector<double> polyline_numbers(const std::string& doc) {
   return out;
 }
 
+struct Rect {
+  double x, y, w, h;
+  bool contains(double px, double py) const { return px >= x && px <= x + w && py >= y && py <= y + h; }
+};
+// The legend's box (the only rect stroked #bbb) and the plot box (stroked #444, 1 px, the last
+// such rect with a nonzero size before the legend).
+Rect rect_stroked(const std::string& doc, const std::string& stroke) {
+  std::size_t at = doc.rfind("stroke=\"" + stroke + "\"");
+  REQUIRE(at != std::string::npos);
+  const std::size_t open = doc.rfind("<rect", at);
+  const std::string el = doc.substr(open, doc.find('>', open) - open + 1);
+  return {attribute(el, "<rect", "x")[0], attribute(el, "<rect", "y")[0], attribute(el, "<rect", "width")[0],
+          attribute(el, "<rect", "height")[0]};
+}
+// Pixels of every polyline (sampled along each segment) and every circle centre.
+std::vector<std::pair<double, double>> drawn_points(const std::string& doc) {
+  std::vector<std::pair<double, double>> pts;
+  for (std::size_t i = doc.find("<polyline points=\""); i != std::string::npos; i = doc.find("<polyline points=\"", i + 1)) {
+    const std::string el = doc.substr(i, doc.find('>', i) - i + 1);
+    const std::vector<double> v = polyline_numbers(el);
+    for (std::size_t k = 2; k + 1 < v.size(); k += 2)
+      for (int t = 0; t <= 50; ++t)
+        pts.push_back({v[k - 2] + (v[k] - v[k - 2]) * t / 50.0, v[k - 1] + (v[k + 1] - v[k - 1]) * t / 50.0});
+  }
+  const std::vector<double> cx = attribute(doc, "<circle", "cx"), cy = attribute(doc, "<circle", "cy");
+  for (std::size_t k = 0; k < cx.size(); ++k) pts.push_back({cx[k], cy[k]});
+  return pts;
+}
+int inside(const Rect& r, const std::vector<std::pair<double, double>>& pts) {
+  int n = 0;
+  for (auto [x, y] : pts) n += r.contains(x, y);
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("automatic limits: data range plus 4 %, contour grid exactly, log axes skip x <= 0") {
@@ -203,4 +237,88 @@ TEST_CASE("viridis runs from dark purple to yellow") {
   CHECK(viridis(0.0) == "#440154");
   CHECK(viridis(1.0) == "#fde725");
   CHECK(viridis(kNaN) == "#440154");
+}
+
+// Fig. 3.2's layout: a learning curve rising to the 475 "solved" line and staying there. Both top
+// corners would hide the line's ends, the bottom left the curve's start: the legend must take the
+// bottom right, and cover no data.
+TEST_CASE("legend (best): over a learning curve and its 475 line it takes the one free place") {
+  std::vector<double> ep, ret;
+  for (int i = 0; i <= 200; ++i) ep.push_back(5 * i), ret.push_back(std::min(500.0, 20 + 3.0 * i));
+  Figure fig(1, 1, 640, 420);
+  Axes& ax = fig.panel();
+  ax.line(ep, ret, {.label = "moving average of the episode return"});
+  ax.hline(475, {.label = "solved (475)", .dash = ""});  // solid, so it is drawn as one line
+  const std::string doc = fig.str();
+  const Rect legend = rect_stroked(doc, "#bbb"), box = rect_stroked(doc, "#444");
+  CHECK(legend.x > box.x + box.w / 2);  // right half
+  CHECK(legend.y > box.y + box.h / 2);  // bottom half
+  CHECK(inside(legend, drawn_points(doc)) == 0);
+  const std::size_t ref = doc.find("stroke=\"#555\"");  // the reference line's default colour
+  REQUIRE(ref != std::string::npos);
+  const std::size_t open = doc.rfind("<line", ref);
+  const double y475 = attribute(doc.substr(open, ref - open), "<line", "y1")[0];
+  CHECK((y475 < legend.y || y475 > legend.y + legend.h));
+}
+
+TEST_CASE("legend (best): with no free place inside it goes outside right and the plot box narrows") {
+  std::vector<double> x, y;
+  for (int i = 0; i <= 20; ++i)
+    for (int j = 0; j <= 20; ++j) x.push_back(i), y.push_back(j);
+  Figure inside_fig(1, 1, 600, 400), outside_fig(1, 1, 600, 400);
+  inside_fig.panel().markers(x, y).legend(Corner::top_right);
+  inside_fig.panel().line({0, 20}, {0, 20}, {.label = "a label"});
+  outside_fig.panel().markers(x, y);
+  outside_fig.panel().line({0, 20}, {0, 20}, {.label = "a label"});
+  const std::string in_doc = inside_fig.str(), out_doc = outside_fig.str();
+  const Rect in_box = rect_stroked(in_doc, "#444"), out_box = rect_stroked(out_doc, "#444");
+  const Rect in_legend = rect_stroked(in_doc, "#bbb"), out_legend = rect_stroked(out_doc, "#bbb");
+  CHECK(inside(in_legend, drawn_points(in_doc)) > 0);  // an explicit corner is obeyed, data or not
+  CHECK(inside(out_legend, drawn_points(out_doc)) == 0);
+  CHECK(out_legend.x >= out_box.x + out_box.w);
+  CHECK(out_legend.x + out_legend.w <= 600);
+  CHECK(out_box.w < in_box.w - out_legend.w);
+  CHECK(pgcpp::plot::test::xml_problem(out_doc) == "");
+}
+
+TEST_CASE("titles longer than their figure or panel shrink to fit instead of running off the edges") {
+  // 80 characters at 16 px would need ~770 px of the figure's 600; 45 at 13.5 px ~365 of a 300 px panel.
+  const std::string fig_title(80, 'x'), panel_title(45, 'y');
+  Figure fig(1, 2, 600, 300);
+  fig.title(fig_title);
+  fig.panel(0, 0).title(panel_title).line({0, 1}, {0, 1});
+  const std::string doc = fig.str();
+  int titles = 0;
+  for (const std::string& title : {fig_title, panel_title}) {
+    const std::size_t i = doc.find(">" + title + "<");
+    REQUIRE(i != std::string::npos);
+    const std::size_t open = doc.rfind("<text", i);
+    const std::string el = doc.substr(open, i - open + 1);
+    const double size = attribute(el, "<text", "font-size")[0], x = attribute(el, "<text", "x")[0];
+    const double half = 0.6 * size * static_cast<double>(title.size()) / 2;  // the layout's own width estimate
+    CHECK(x - half >= 0);
+    CHECK(x + half <= (titles == 0 ? 600 : 300));
+    ++titles;
+  }
+  CHECK(titles == 2);
+}
+
+TEST_CASE("sub- and superscript markup in labels and legends reaches the SVG as tspans") {
+  Figure fig(1, 1, 500, 300);
+  fig.panel().line({1, 2}, {1, 2}, {.label = "E f(θ̄_{K}) − f*"}).ylabel("G^{2}").log_y();
+  const std::string doc = fig.str();
+  CHECK(count(doc, "θ̄<tspan dy=\"3.3\" font-size=\"7.7\">K</tspan><tspan dy=\"-3.3\">) − f*</tspan>") == 1);
+  CHECK(count(doc, "G<tspan dy=\"-5.6") == 1);  // raised by 0.45 of the 12.5 px label
+  CHECK(count(doc, "font-size=\"8.75\">2</tspan>") == 1);
+  CHECK(count(doc, "_{") == 0);
+  CHECK(pgcpp::plot::test::xml_problem(doc) == "");
+}
+
+TEST_CASE("a figure whose text shows nan or inf refuses to render, naming the text") {
+  Figure fig;
+  fig.panel().line({0, 1}, {0, 1}, {.label = "G² = inf"});
+  CHECK_THROWS_WITH_AS(fig.str(), doctest::Contains("G² = inf"), std::invalid_argument);
+  Figure ok;
+  ok.panel().line({0, 1}, {0, 1}, {.label = "infinite horizon, Info"}).title("γ → 1");
+  CHECK_NOTHROW(ok.str());
 }

@@ -104,3 +104,37 @@ TEST_CASE("save writes str() to the file, and names the path when it cannot") {
     CHECK(std::string(e.what()).find(bad) != std::string::npos);
   }
 }
+
+TEST_CASE("text markup: _{...} and ^{...} become shifted, smaller tspans; unmatched braces stay literal") {
+  const std::vector<TextRun> runs = text_runs("θ̄_{K} and G^{2}_{k}");
+  REQUIRE(runs.size() == 5);
+  CHECK(runs[0].text == "θ̄");
+  CHECK(runs[1].text == "K");
+  CHECK(runs[1].shift == -1);
+  CHECK(runs[2].text == " and G");
+  CHECK(runs[3].shift == +1);  // "2"
+  CHECK(runs[4].shift == -1);  // "k"
+  CHECK(text_runs("a_{b").size() == 1);
+  CHECK(text_runs("a_{b")[0].text == "a_{b");
+  CHECK(text_runs("x_1 value_loss")[0].text == "x_1 value_loss");  // bare underscores are text
+  SvgCanvas c(100, 50);
+  c.text(10, 20, "Q_{f} = 4", 10);
+  const std::string doc = c.str();
+  CHECK(doc.find(">Q<tspan dy=\"3\" font-size=\"7\">f</tspan><tspan dy=\"-3\"> = 4</tspan></text>") != std::string::npos);
+  CHECK(pgcpp::plot::test::xml_problem(doc) == "");
+}
+
+TEST_CASE("text that shows nan or inf throws and leaves the document unchanged; words containing them do not") {
+  for (const char* bad : {"G² = inf", "loss nan", "-nan", "return = -inf", "NaN", "x = Infinity", "1e3 (inf)"}) {
+    CAPTURE(bad);
+    CHECK(shows_non_finite(bad));
+    SvgCanvas c(100, 50);
+    const std::string before = c.str();
+    CHECK_THROWS_AS(c.text(1, 2, bad), std::invalid_argument);
+    CHECK(c.str() == before);
+  }
+  for (const char* good : {"infinite horizon", "Info", "finance", "nano", "sinf", "G² = 1.5", "γ = 0.99"}) {
+    CAPTURE(good);
+    CHECK_FALSE(shows_non_finite(good));
+  }
+}
