@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "chapter3/experiment/demo.hpp"
@@ -176,8 +177,11 @@ TEST_CASE("(3.30): one actor step of REINFORCE with a baseline follows the basel
   const double tol = (std::is_same_v<Scalar, float> ? 1e-2 : 1e-6) * lr;
   double worst = 0;
   int moved = 0;
+  // In float, a coordinate whose gradient is within rounding (~1e-6) of zero may take either sign.
+  const double resolvable = std::is_same_v<Scalar, float> ? 1e-4 : 0.0;
   for (Eigen::Index j = 0; j < theta0.size(); ++j) {
     const double gj = c * static_cast<double>(ascent(j));
+    if (std::abs(gj) < resolvable) continue;
     const double expected = lr * gj / (std::abs(gj) + adam_eps);
     worst = std::max(worst, std::abs(static_cast<double>(step(j)) - expected));
     moved += std::abs(expected) > 0.5 * lr;
