@@ -40,6 +40,8 @@ class Optimizer {
   // to max_norm (0 = no clipping), step. Returns the norm before clipping.
   Scalar minimize(const Var& loss, Scalar max_norm = 0);
   long iterations() const { return k_; }
+  // A new schedule from the next step on (e.g. PPO's learning rate, decayed per iteration).
+  void set_step_size(StepSize step_size) { step_size_ = step_size; }
   ParameterSet& parameters() { return params_; }
   virtual std::string name() const = 0;
 
