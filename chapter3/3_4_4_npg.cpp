@@ -56,7 +56,7 @@ void train_npg(const NpgConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
   OnPolicyCollector collector(envs, cfg.steps, env_seed);
   const long iterations = std::max(1L, cfg.env_steps / (static_cast<long>(cfg.envs) * cfg.steps));
   SegmentSolvedRule solved(cfg.solved, cfg.solved_window);
-  for (long k = 0; k < iterations; ++k) {
+  for (long k = 0; k < iterations; ++k) try {
     // 1.-2. Roll out pi_theta_k (log pi_theta_k cached); GAE advantages and value targets.
     const OnPolicyBatch& batch = collector.collect(policy, value, cfg.gamma, cfg.lambda_, !cfg.no_standardize, rng);
     TrustRegionStats stats;
@@ -77,6 +77,8 @@ void train_npg(const NpgConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
     stats.surrogate_gain = surrogate(policy, batch) - L_k;
     if (on_iteration) on_iteration(k, batch, collector.env_steps(), stats);
     if (solved.record(*batch.segment)) break;  // (optional) the demos' stopping rule
+  } catch (const std::exception& e) {
+    rethrow_at_update(k, e);
   }
 }
 

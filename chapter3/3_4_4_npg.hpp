@@ -39,7 +39,7 @@ struct NpgConfig : TrustRegionConfig {
   Param<std::string> step{this, "--step", "trust-region",
                           "step 7: trust-region = alpha = sqrt(2 delta / p^T F p) (3.55); fixed = eta",
                           {"trust-region", "fixed"}};
-  Param<double> eta{this, "--eta", 0.05, "eta, the fixed natural step of --step fixed", Range<double>::open_closed(0, 1e3)};
+  Param<double> eta{this, "--eta", 1.0, "eta, the fixed natural step of --step fixed", Range<double>::open_closed(0, 1e3)};
 };
 
 // L_theta_k(theta) = 1/N sum_t rho_theta(s_t, a_t) A_t, rho = pi_theta / pi_theta_k, at the

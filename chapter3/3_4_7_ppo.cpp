@@ -89,7 +89,7 @@ void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
   PpoStats stats;
   std::vector<int> index;
   Matrix s, a, log_pi_k, A, v_targ;  // one minibatch, reused
-  for (long k = 0; k < iterations; ++k) {
+  for (long k = 0; k < iterations; ++k) try {
     if (!cfg.constant_lr)
       optimizer.set_step_size(StepSize::constant(static_cast<Scalar>(cfg.lr * (1.0 - double(k) / iterations))));
 
@@ -137,6 +137,8 @@ void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
     stats.kl_coef = clip_objective ? 0.0 : lambda_kl;
     if (on_iteration) on_iteration(k, batch, collector.env_steps(), stats);
     if (solved.record(*batch.segment)) break;  // (optional) the demos' stopping rule
+  } catch (const std::exception& e) {
+    rethrow_at_update(k, e);
   }
 }
 

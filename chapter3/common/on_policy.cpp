@@ -59,6 +59,12 @@ std::shared_ptr<Policy> make_mlp_policy(const Env& env, const std::vector<int>& 
                                           GaussianPolicy::LogStd::StateIndependent, static_cast<Scalar>(log_std_init));
 }
 
+void rethrow_at_update(long k, const std::exception& e) {
+  const std::string what = e.what();
+  if (what.rfind("update ", 0) == 0) throw std::runtime_error(what);
+  throw std::runtime_error("update " + std::to_string(k + 1) + ": " + what);
+}
+
 bool SegmentSolvedRule::record(const Segment& segment) {
   if (window_ <= 0) return false;
   for (const Segment::Finished& f : segment.finished) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <vector>
 
@@ -67,6 +68,11 @@ class SegmentSolvedRule {
   int window_;
   std::vector<double> recent_;  // the last `window` returns, oldest first
 };
+
+// An exception from update k (counted from 0) rethrown as std::runtime_error "update k+1: what",
+// the numbering of RunLog::set_loss's messages, unless its message already names the update: a
+// failure deep inside (a CG breakdown, a non-finite action) then says where training stopped.
+[[noreturn]] void rethrow_at_update(long k, const std::exception& e);
 
 // A random permutation of 0..n-1 (Fisher-Yates), written into `index` (resized to n).
 void shuffle_indices(std::vector<int>& index, int n, Rng& rng);

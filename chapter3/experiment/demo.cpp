@@ -52,4 +52,11 @@ ActFn restore_policy(const PolicyFile& file) {
   return [policy](const Eigen::VectorXd& s) { return policy->act_mode(s); };
 }
 
+void log_segment(RunLog& log, long iteration, const Segment& segment, long env_steps_after) {
+  const long before = env_steps_after - static_cast<long>(segment.T) * segment.N;
+  for (const Segment::Finished& f : segment.finished)
+    log.episode(before + static_cast<long>(f.t) * segment.N + f.copy + 1, f.episode_return, f.length);
+  log.progress(iteration + 1, env_steps_after);
+}
+
 }  // namespace pgcpp

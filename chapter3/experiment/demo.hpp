@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "chapter3/common/policy.hpp"
+#include "chapter3/common/segment.hpp"
 #include "chapter3/experiment/run.hpp"
 
 namespace pgcpp {
@@ -21,5 +22,10 @@ TrainResult policy_result(std::shared_ptr<const Policy> policy);
 std::unique_ptr<Policy> rebuild_policy(const PolicyFile& file);
 // The RestoreFn of run_experiment for policies made by rebuild_policy.
 ActFn restore_policy(const PolicyFile& file);
+
+// The episodes that finished during a VecEnv segment (chapter3/common/segment.hpp) as metrics.csv
+// rows, in order of time then copy, each at the env step count where it ended (env_steps_after =
+// the count after the segment); then the progress line for `iteration` (from 0).
+void log_segment(RunLog& log, long iteration, const Segment& segment, long env_steps_after);
 
 }  // namespace pgcpp

@@ -154,6 +154,8 @@ class RunLog {
   double recent_return(int n = 20) const;
   const std::vector<double>& returns() const { return returns_; }
   const std::vector<long>& episode_end_steps() const { return end_steps_; }  // env_steps of each row
+  // The folder of metrics.csv, where this seed's outputs go (for an algorithm's extra figures).
+  std::filesystem::path dir() const;
 
   // One batch of finished trajectories after update `iteration` (from 0): a metrics.csv row per
   // trajectory, then the progress line.

@@ -249,6 +249,8 @@ void RunLog::episode(long env_steps, double episode_return, int length) {
   progress(iteration_, env_steps);
 }
 
+std::filesystem::path RunLog::dir() const { return file_->path.parent_path(); }
+
 void RunLog::batch(long iteration, const std::vector<Trajectory>& trajectories) {
   for (const Trajectory& tau : trajectories) episode(env_steps_ + tau.length(), tau.total_reward(), tau.length());
   progress(iteration + 1, env_steps_);

@@ -1,0 +1,79 @@
+// ppo: Section 3.4.7's Proximal Policy Optimization on CartPole-v1 (softmax policy) and
+// Pendulum-v1 (Gaussian policy). The algorithm is in chapter3/3_4_7_ppo.cpp, its hyperparameters
+// in PpoConfig; this file only turns them into a run.
+//
+//   ppo                          PPO-Clip (3.58) on CartPole-v1, 100k env steps
+//   ppo --env pendulum           PPO-Clip on Pendulum-v1 with its own defaults (see the note)
+//   ppo --objective kl           PPO-KL (3.56) with the adaptive lambda
+// Fig. 3.16 (L^CLIP against r) is drawn by ppo_clip_objective.
+#include "chapter3/3_4_7_ppo.hpp"
+#include "chapter3/common/critic.hpp"
+#include "chapter3/experiment/demo.hpp"
+
+using namespace pgcpp;
+
+int main(int argc, char** argv) {
+  RunOptions run("ppo");
+  PpoConfig cfg;
+  Cli cli("ppo", "Proximal Policy Optimization (Section 3.4.7): PPO-Clip (3.58) or PPO-KL (3.56) with GAE, on "
+                 "CartPole-v1 or Pendulum-v1.");
+  cli.add(run);
+  cli.add(cfg);
+  cli.note("The chapter has no PPO experiment; the defaults are common practice (example_settings.md): GAE lambda "
+           "0.95, clip 0.2, Adam 1e-3 decaying linearly to 0, 10 epochs of minibatches of 256 over 8 copies x 128 "
+           "steps, value coefficient 0.5, gradient clip 0.5, pi and V 64-64 tanh; training stops once 20 episodes in a row "
+           "average 475 (the threshold CleanRL's runs are timed to). With --env pendulum the defaults "
+           "not given on the command line become: --env-steps 300000 --envs 4 --steps 512 --minibatch 64 "
+           "--gamma 0.9 --log-std-init -0.5 --solved-window 0 (a Gaussian policy with a state-independent log sigma; actions "
+           "outside [-2, 2] are clipped by the environment).");
+  cli.parse(argc, argv);
+  check_run_flags(cli, run);
+  cli.require(static_cast<long>(cfg.envs) * cfg.steps <= 1'000'000,
+              "--envs x --steps is " + std::to_string(static_cast<long>(cfg.envs) * cfg.steps) +
+                  " rows per batch, more than 1000000");
+  const bool pendulum = !run.env().empty() && env_short_name(run.env) == "pendulum";
+  if (pendulum) {
+    auto fallback = [&](auto& param, auto value) {
+      if (!cli.given(param.flag())) param = value;
+    };
+    fallback(cfg.env_steps, 300'000L);
+    fallback(cfg.envs, 4);
+    fallback(cfg.steps, 512);
+    fallback(cfg.minibatch, 64);
+    fallback(cfg.gamma, 0.9);
+    fallback(cfg.log_std_init, -0.5);
+    fallback(cfg.solved_window, 0);
+  }
+  const bool kl = cfg.objective() == "kl";
+
+  ExperimentSpec spec{
+      .figure = kl ? "PPO-KL (Section 3.4.7)" : "PPO-Clip (Section 3.4.7)",
+      .rollout_figure = kl ? "Policy rollout (PPO-KL)" : "Policy rollout (PPO-Clip)",
+      .x_axis = CurveX::env_steps,
+      .loss_columns = {"policy_loss", "value_loss", "entropy", "kl", "clip_fraction", "kl_coef", "gradient_steps"},
+      .budget = {.env_steps = cfg.env_steps},
+      .hyperparameters = &cfg,
+      .reference_return = pendulum ? -250.0 : 475.0,
+      .reference_label = pendulum ? "-250" : "solved"};
+
+  auto train = [&](std::uint64_t seed, RunLog& log) {
+    Rng rng(seed);
+    VecEnv envs(run.env, cfg.envs);
+    const Env& env = envs.env(0);
+    std::shared_ptr<Policy> policy = make_mlp_policy(env, cfg.hidden, cfg.log_std_init, rng);
+    ad::Mlp value = value_network(env.obs_dim(), cfg.hidden, ad::Activation::Tanh, rng);
+    train_ppo(cfg, envs, *policy, value, rng, seed,
+              [&](long k, const OnPolicyBatch& batch, long env_steps, const PpoStats& s) {
+                log.set_loss("policy_loss", s.policy_loss);
+                log.set_loss("value_loss", s.value_loss);
+                log.set_loss("entropy", s.entropy);
+                log.set_loss("kl", s.kl);
+                log.set_loss("clip_fraction", s.clip_fraction);
+                log.set_loss("kl_coef", s.kl_coef);
+                log.set_loss("gradient_steps", static_cast<double>(s.gradient_steps));
+                log_segment(log, k, *batch.segment, env_steps);
+              });
+    return policy_result(policy);
+  };
+  return run_experiment(run, spec, train, restore_policy);
+}
