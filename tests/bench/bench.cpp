@@ -16,8 +16,17 @@
 // freed memory (ad::keep_freed_memory(), autodiff/memory.hpp, called by run_experiment), and
 // the benchmark measures under the same settings; --default-malloc measures under glibc's
 // defaults instead.
+//
+// (c) one continuous SAC update (Section 3.4.8.2, steps 3-7: target, twin critics, actor,
+// temperature, Polyak) at Example 3.8's width 256, batch 256, on Pendulum-v1's shapes: SacAgent::
+// update (chapter3/3_4_8_sac.cpp) against the same update by hand (tests/bench/sac_hand.hpp).
+// Its FLOPs count every matrix product either version forms; updates/s is 1 / (seconds per update).
+// --clock cpu times each block by the thread's CPU time instead of the wall clock: on a shared
+// machine that measures what one core does, while the wall clock also counts the time the
+// thread waited for a core.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -25,7 +34,9 @@
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
+#include "chapter3/3_4_8_sac.hpp"
 #include "chapter3/experiment/cli.hpp"
+#include "tests/bench/sac_hand.hpp"
 
 using namespace pgcpp;
 using namespace pgcpp::ad;
@@ -48,9 +59,21 @@ double flops_per_iteration(const Spec& s) {
 
 
 using clock_type = std::chrono::steady_clock;
+bool g_cpu_clock = false;  // --clock cpu
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 // Seconds for `calls` calls of f.
 double time_block(const std::function<void()>& f, int calls) {
+  if (g_cpu_clock) {
+    const double t0 = thread_cpu_seconds();
+    for (int i = 0; i < calls; ++i) f();
+    return thread_cpu_seconds() - t0;
+  }
   const auto t0 = clock_type::now();
   for (int i = 0; i < calls; ++i) f();
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -198,6 +221,67 @@ struct Autodiff {
   }
 };
 
+// (c): one SAC update, autodiff (SacAgent) against hand-written Eigen; returns the exit status.
+int sac_row(int width, double seconds) {
+  SacConfig cfg;
+  cfg.hidden = std::vector<int>{width, width};
+  const int B = cfg.batch_size;
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  Rng init(1);
+  SacAgent agent(cfg, env->spec(), init);
+  bench::HandSac hand(agent.policy()->parameters(), agent.critic(1).parameters(), agent.critic(2).parameters(),
+                      static_cast<Scalar>(cfg.alpha), B);
+  // A fixed minibatch with Pendulum's shapes and ranges.
+  Rng data(2);
+  ReplayBatch D;
+  D.obs.resize(B, 3);
+  D.actions.resize(B, 1);
+  D.rewards.resize(B, 1);
+  D.next_obs.resize(B, 3);
+  D.terminated = Matrix::Zero(B, 1);
+  D.log_behaviour = Matrix::Zero(B, 1);
+  for (int i = 0; i < B; ++i) {
+    const double th = data.uniform(-3.14159, 3.14159), th2 = th + data.uniform(-0.3, 0.3);
+    D.obs.row(i) << Scalar(std::cos(th)), Scalar(std::sin(th)), Scalar(data.uniform(-8, 8));
+    D.next_obs.row(i) << Scalar(std::cos(th2)), Scalar(std::sin(th2)), Scalar(data.uniform(-8, 8));
+    D.actions(i, 0) = Scalar(data.uniform(-2, 2));
+    D.rewards(i, 0) = Scalar(data.uniform(-16, 0));
+  }
+  // Both must do the same work: from the same start and the same draws, a few updates give the same
+  // parameters up to rounding (observed: ~1e-16 in double, ~1e-7 in float), far below the 3e-4
+  // that one Adam step moves a coordinate.
+  Rng rng_ad(3), rng_hand(3);
+  for (int k = 0; k < 3; ++k) {
+    agent.update(D, rng_ad);
+    hand.update(D, rng_hand);
+  }
+  const auto differ = [](const ad::ParameterSet& a, const bench::HandMlp& h) {
+    double d = 0;
+    for (std::size_t l = 0; l < h.layers(); ++l) {
+      d = std::max(d, double((a.list()[2 * l].value() - h.W[l]).cwiseAbs().maxCoeff()));
+      d = std::max(d, double((a.list()[2 * l + 1].value() - h.b[l]).cwiseAbs().maxCoeff()));
+    }
+    return d;
+  };
+  const double diff = std::max({differ(agent.policy()->parameters(), hand.actor()), differ(agent.critic(1).parameters(), hand.critic(1)),
+                                differ(agent.critic(2).parameters(), hand.critic(2)),
+                                std::abs(std::log(agent.alpha()) - double(hand.log_alpha()))});
+  if (!(diff <= 1e-5)) {
+    std::fprintf(stderr, "(c) SAC update: hand-written and autodiff parameters differ by %g\n", diff);
+    return 1;
+  }
+  Rng rng(4);
+  const auto [t_hand, t_ad] = time_per_call([&] { hand.update(D, rng); }, [&] { agent.update(D, rng); }, seconds);
+  const double f = hand.flops(B);
+  char name[64];
+  std::snprintf(name, sizeof name, "(c) SAC update, width %d, batch %d", width, B);
+  std::printf("%-34s %12.1f %12.1f %10.2f %10.2f %7.2f\n", name, t_hand * 1e6, t_ad * 1e6, f / t_hand / 1e9, f / t_ad / 1e9,
+              t_ad / t_hand);
+  std::printf("    SAC updates/s: hand-written %.1f, autodiff %.1f (autodiff at %.0f%% of hand-written; %.0f MFLOP per update; "
+              "clock: %s)\n", 1 / t_hand, 1 / t_ad, 100 * t_hand / t_ad, f / 1e6, g_cpu_clock ? "thread CPU time" : "wall");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -206,12 +290,16 @@ int main(int argc, char** argv) {
                                 Range<double>::open_closed(0, 60)};
     Param<bool> default_malloc{this, "--default-malloc", false,
                                "keep glibc's default malloc settings (the chapter's programs change them)"};
+    Param<std::string> clock{this, "--clock", "wall", "time blocks by the wall clock or by the thread's CPU time",
+                             {"wall", "cpu"}};
+    Param<int> sac_width{this, "--sac-width", 256, "hidden width of (c)'s networks (Example 3.8: 256)", {1, 4096}};
   } cfg;
   Cli cli("bench", "Autodiff forward+backward+Adam against hand-written Eigen (Section 3.1 machinery).");
   cli.add(cfg);
   cli.parse(argc, argv);
   const double seconds = cfg.block_seconds;
   const bool default_malloc = cfg.default_malloc;
+  g_cpu_clock = cfg.clock() == "cpu";
   if (!default_malloc) ad::keep_freed_memory();
 
   const std::vector<Spec> specs{{"(a) 4-64-64-2 tanh, batch 64", {4, 64, 64, 2}, Activation::Tanh, 64, true},
@@ -250,5 +338,5 @@ int main(int argc, char** argv) {
     std::printf("%-34s %12.1f %12.1f %10.2f %10.2f %7.2f\n", s.name.c_str(), t_hand * 1e6, t_ad * 1e6, f / t_hand / 1e9,
                 f / t_ad / 1e9, t_ad / t_hand);
   }
-  return 0;
+  return sac_row(cfg.sac_width, seconds);
 }

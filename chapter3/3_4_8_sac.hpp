@@ -1,0 +1,155 @@
+// Section 3.4.8: soft actor–critic, for discrete actions (3.4.8.1) and for continuous actions
+// (3.4.8.2). See 3_4_8_sac.cpp.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <memory>
+
+#include "chapter3/common/critic.hpp"
+#include "chapter3/common/off_policy.hpp"
+#include "chapter3/common/params.hpp"
+#include "chapter3/common/policy.hpp"
+#include "chapter3/common/replay_buffer.hpp"
+#include "envs/env.hpp"
+
+namespace pgcpp {
+
+// ---- the section's formulas, one function each (tested in tests/chapter3/test_3_4_8_sac.cpp)
+
+// The soft state value (3.61) from a policy's probabilities over every action:
+//   V(s) = sum_a pi(a|s) (Q(s, a) - alpha log pi(a|s)).   probs, log_probs, q: B x |A|; V: B x 1.
+Matrix soft_state_value(const Matrix& probs, const Matrix& log_probs, const Matrix& q, double alpha);
+
+// The soft Bellman target y = r + gamma (1 - d) V(s') of (3.63) and (3.67); all B x 1. A
+// terminal s' (d = 1) is worth 0.
+Matrix soft_bellman_target(const Matrix& rewards, const Matrix& terminated, const Matrix& v_next, double gamma);
+
+// The exact-sum actor objective (3.65)
+//   J_pi = 1/B sum_s sum_a pi(a|s) (alpha log pi(a|s) - Q(s, a)),   pi = softmax(logits),
+// differentiable in logits (B x |A|), with Q (B x |A|) a constant. Its gradient is (3.66).
+ad::Var discrete_actor_loss(const ad::Var& logits, const Matrix& q, double alpha);
+
+// The reparameterized actor objective (3.68): 1/B sum_i (alpha log pi(a_i|s_i) - q_min_i) with
+// a_i = f_theta(s_i, eps_i), both B x 1 and differentiable (the gradient flows through a too).
+ad::Var continuous_actor_loss(const ad::Var& log_pi, const ad::Var& q_min, double alpha);
+
+// The temperature's dual objective J(alpha) = 1/B sum_i -alpha (log pi_i + Hbar), alpha =
+// exp(log_alpha) (1 x 1, differentiable), log_pi (B x 1) a constant. Its gradient in log alpha is
+// alpha (H - Hbar), H = -mean log pi: descent lowers alpha when the entropy is above its target
+// and raises it below. For discrete actions pass the exact E_a[log pi(a|s)] = -H(pi(.|s)) per row.
+ad::Var temperature_loss(const ad::Var& log_alpha, const Matrix& log_pi, double target_entropy);
+
+// ---- 3.4.8.1: discrete actions, a single Q(s, .) and its target (Example 3.7)
+
+// Example 3.7's settings are the defaults except the budget (see the .cpp header).
+struct SacDiscreteConfig : Params {
+  Param<long> steps{this, "--steps", 50'000, "budget in env steps (the book: 80000)", {1, 100'000'000}};
+  Param<double> lr_actor{this, "--lr-actor", 3e-4, "alpha_theta, Adam step size of pi", Range<double>::open_closed(0, 1)};
+  Param<double> lr_critic{this, "--lr-critic", 3e-4, "alpha_psi, Adam step size of Q", Range<double>::open_closed(0, 1)};
+  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
+  Param<std::vector<int>> hidden{this, "--hidden", {128, 128}, "hidden layer sizes of pi and Q(s, .) (ReLU)"};
+  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
+  Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
+  Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};
+  Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
+  Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-6) per round", {1, 1'000'000}};
+  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of the target critic (step 6)", {0, 1}};
+  Param<double> alpha{this, "--alpha", 0.2, "temperature alpha (the initial value with --learn-alpha)",
+                      Range<double>::open_closed(0, 1e6)};
+  Param<bool> learn_alpha{this, "--learn-alpha", false, "learn alpha as a dual variable (the book: fixed)"};
+  Param<double> lr_alpha{this, "--lr-alpha", 3e-4, "Adam step size of log alpha (with --learn-alpha)",
+                         Range<double>::open_closed(0, 1)};
+  Param<double> target_entropy_ratio{this, "--target-entropy-ratio", 0.5,
+                                     "with --learn-alpha: Hbar = this x log |A| (the maximum entropy, 3.59)", {0, 1}};
+};
+
+// What the latest update did; NaN before the first.
+struct SacStats {
+  double critic_loss = std::numeric_limits<double>::quiet_NaN();
+  double actor_loss = std::numeric_limits<double>::quiet_NaN();
+  double alpha = std::numeric_limits<double>::quiet_NaN();
+  double entropy = std::numeric_limits<double>::quiet_NaN();  // mean H(pi(.|s)) (estimated from log pi of samples)
+  long updates = 0;                                           // gradient steps so far
+};
+
+// Called at the end of every episode: env steps so far (this episode's included), its
+// undiscounted return and length, and the statistics of the latest update.
+using SacCallback = std::function<void(long env_steps, double episode_return, int length, const SacStats& stats)>;
+
+// pi: categorical over |A| actions; q: Q_psi(s, .), obs -> |A|.
+void train_sac_discrete(const SacDiscreteConfig& cfg, Env& env, const CategoricalPolicy& policy, ad::Mlp& q, Rng& rng,
+                        const SacCallback& on_episode);
+
+// ---- 3.4.8.2: continuous actions, twin critics and twin targets (Example 3.8)
+
+// Example 3.8's settings are the defaults except the budget and the width (see the .cpp header).
+struct SacConfig : Params {
+  Param<long> steps{this, "--steps", 20'000, "budget in env steps (the book: 50000)", {1, 100'000'000}};
+  Param<double> lr_actor{this, "--lr-actor", 3e-4, "alpha_theta, Adam step size of pi", Range<double>::open_closed(0, 1)};
+  Param<double> lr_critic{this, "--lr-critic", 3e-4, "alpha_psi, Adam step size of both Q", Range<double>::open_closed(0, 1)};
+  Param<double> lr_alpha{this, "--lr-alpha", 3e-4, "alpha_alpha, Adam step size of log alpha",
+                         Range<double>::open_closed(0, 1)};
+  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
+  Param<std::vector<int>> hidden{this, "--hidden", {128, 128},
+                                 "hidden layer sizes of pi and of both Q (ReLU) (the book: 256,256)"};
+  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
+  Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
+  Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};
+  Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
+  Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-7) per round", {1, 1'000'000}};
+  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of the target critics (step 7)", {0, 1}};
+  Param<double> alpha{this, "--alpha", 0.2, "temperature alpha: its initial value, or its value with --fixed-alpha",
+                      Range<double>::open_closed(0, 1e6)};
+  Param<bool> fixed_alpha{this, "--fixed-alpha", false, "keep alpha fixed (skip step 6)"};
+  Param<double> target_entropy{this, "--target-entropy", -1, "Hbar of step 6 (the book: -dim(A) = -1 on Pendulum-v1)",
+                               {-1e6, 1e6}};
+};
+
+// Where the defaults differ from Example 3.8, and why (for --help; the .cpp header too).
+#define SAC_DEFAULTS_NOTE                                                                                         \
+  "Defaults are Example 3.8's settings, from the course's example script (actor 3-H-H-2 ReLU with mean and "       \
+  "log-std in [-20, 2], tanh-squashed x2; twin Q 4-H-H-1 ReLU and twin targets; Adam 3e-4 for actor, critics and " \
+  "alpha; replay 200k; minibatch 256; alpha learned from 0.2 toward entropy -1; 1000 random steps; 50 gradient "   \
+  "steps every 50 env steps; tau = 0.005), except: 20k env steps instead of 50k (--steps 50000), and width H = "    \
+  "128 instead of 256 (--hidden 256,256): at 256 one update is ~550 MFLOP of matrix products, and 19k of them "     \
+  "take several minutes on one core in double."
+
+// The learner of Section 3.4.8.2: pi_theta (tanh-squashed Gaussian, [mu, log sigma] from one
+// ReLU MLP, log sigma clamped to [-20, 2]), twin critics Q_psi1, Q_psi2 on [s, a] with their
+// targets, and the temperature. MBPO (Section 3.5) trains the same learner on model data.
+class SacAgent {
+ public:
+  // Initialize: psibar_j <- psi_j. Throws std::invalid_argument for a discrete action space.
+  SacAgent(const SacConfig& cfg, const EnvSpec& env, Rng& rng);
+
+  // Step 1's action for one observation: a = f_theta(s, eps), eps ~ N(0, I).
+  void act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action) const;
+  // A batch of actions a ~ pi(.|s) for the rows of obs (MBPO's model rollouts), into `actions`.
+  void act(const Matrix& obs, Rng& rng, Matrix& actions);
+  // Steps 3-7 on the minibatch D: the target (3.67), both critics, the actor (3.68), the
+  // temperature, the Polyak averages. Throws std::runtime_error for a non-finite loss.
+  void update(const ReplayBatch& D, Rng& rng);
+
+  std::shared_ptr<const SquashedGaussianPolicy> policy() const { return policy_; }
+  const ad::Mlp& critic(int j) const { return j == 1 ? q1_ : q2_; }  // Q_psi_1, Q_psi_2
+  const SacStats& stats() const { return stats_; }
+  double alpha() const;
+
+ private:
+  const SacConfig& cfg_;
+  std::shared_ptr<SquashedGaussianPolicy> policy_;
+  ad::Mlp q1_, q2_;
+  TargetNetwork target1_, target2_;
+  FrozenCopy frozen1_, frozen2_;
+  ad::Var log_alpha_;
+  ad::Adam actor_opt_, critic_opt_, alpha_opt_;
+  Matrix eps_;  // B x m standard normal draws, reused
+  SacStats stats_;
+};
+
+// Trains agent on env for cfg.steps env steps: a uniformly random warm-up, then a ~ pi; every
+// update_every steps after the warm-up, gradient_steps updates, each on a fresh minibatch.
+void train_sac(const SacConfig& cfg, Env& env, SacAgent& agent, Rng& rng, const SacCallback& on_episode);
+
+}  // namespace pgcpp

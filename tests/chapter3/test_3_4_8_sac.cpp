@@ -1,0 +1,426 @@
+// Section 3.4.8's identities, numerically: the entropy bound (3.59), soft Bellman consistency
+// (3.61)-(3.63), the discrete actor gradient (3.66) of (3.65), the tanh-squashed Gaussian's
+// change of variables and its reparameterized (pathwise) gradient, and the temperature's dual
+// update. The code under test is chapter3/3_4_8_sac.hpp's formulas and the policies SAC uses;
+// every reference is computed here independently (closed forms, exact MDPs solved by
+// chapter3-independent linear algebra, quadrature).
+//
+// Monte-Carlo checks use fixed seeds and a tolerance of k standard errors with k from a
+// Bonferroni bound over the coordinates checked, so that a new seed fails with probability
+// < 1e-4: P(|Z| > 4.5) = 6.8e-6 per coordinate. The histogram check is a chi-square test at the
+// 1 - 1e-4 quantile (44.26 for 15 degrees of freedom).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "autodiff/autodiff.hpp"
+#include "chapter3/3_4_8_sac.hpp"
+#include "chapter3/common/policy.hpp"
+#include "envs/tabular_mdp.hpp"
+#include "tests/needs_double.hpp"
+
+using namespace pgcpp;
+using ad::Var;
+
+namespace {
+
+constexpr double kEps = std::numeric_limits<Scalar>::epsilon();
+constexpr double kPi = 3.14159265358979323846;
+
+// Distributions of every shape: softmax(c z), z standard normal, c from 0 (uniform) to 8 (nearly
+// one-hot; the smallest probabilities stay far above float's underflow).
+Eigen::MatrixXd random_distributions(int rows, int n, Rng& rng) {
+  Eigen::MatrixXd p(rows, n);
+  for (int i = 0; i < rows; ++i) {
+    const double c = 8.0 * i / rows;
+    for (int j = 0; j < n; ++j) p(i, j) = c * rng.normal();
+    p.row(i) = (p.row(i).array() - p.row(i).maxCoeff()).exp().matrix();
+    p.row(i) /= p.row(i).sum();
+  }
+  return p;
+}
+
+// H(P) through the code: soft_state_value with Q = 0 and alpha = 1 is -sum pi log pi      (3.61)
+Eigen::VectorXd code_entropy(const Eigen::MatrixXd& p) {
+  const Matrix probs = p.cast<Scalar>();
+  const Matrix log_probs = p.array().log().matrix().cast<Scalar>();
+  return soft_state_value(probs, log_probs, Matrix::Zero(p.rows(), p.cols()), 1.0).cast<double>();
+}
+
+}  // namespace
+
+// (3.59): H(P) = -sum p log p <= log N by Jensen, with equality iff P is uniform. Equivalently
+// log N - H(P) = KL(P || U) >= 1/2 ||P - U||_1^2 (Pinsker), so the gap is strictly positive
+// away from the uniform distribution, by at least that much.
+TEST_CASE("(3.59): H(P) <= log N, with equality exactly at the uniform distribution") {
+  Rng rng(1);
+  for (int n : {2, 3, 5, 10}) {
+    CAPTURE(n);
+    const Eigen::MatrixXd p = random_distributions(400, n, rng);
+    const Eigen::VectorXd H = code_entropy(p);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+      // KL(P || U) = sum p log(N p), computed directly.
+      double kl = 0, l1 = 0;
+      for (int j = 0; j < n; ++j) {
+        kl += p(i, j) > 0 ? p(i, j) * std::log(n * p(i, j)) : 0;
+        l1 += std::abs(p(i, j) - 1.0 / n);
+      }
+      const double tol = 50 * kEps * std::log(n) + 1e-300;
+      CHECK(std::abs((std::log(n) - H(i)) - kl) < tol);  // the identity log N - H = KL(P || U)
+      CHECK(std::log(n) - H(i) >= 0.5 * l1 * l1 - tol);   // Pinsker: strictly below log N off uniform
+    }
+    // At the uniform distribution, H = log N to rounding.
+    const Eigen::MatrixXd uniform = Eigen::MatrixXd::Constant(1, n, 1.0 / n);
+    CHECK(std::abs(code_entropy(uniform)(0) - std::log(n)) < 10 * kEps * std::log(n));
+    // A perturbation of size delta lowers H by about N delta^2 (the Hessian of H at uniform is -N I
+    // on the simplex): at delta = 1e-2, by 2e-4 for N = 2, far above rounding.
+    Eigen::MatrixXd near = uniform;
+    near(0, 0) += 1e-2;
+    near(0, 1) -= 1e-2;
+    const double drop = std::log(n) - code_entropy(near)(0);
+    CHECK(drop > 0.9 * n * 1e-4);
+    CHECK(drop < 1.1 * n * 1e-4);
+    // The categorical policy's entropy (used for SAC's statistics) agrees.
+    Rng net_rng(3);
+    const CategoricalPolicy policy(ad::Mlp({2, n}, ad::Activation::Tanh, net_rng));
+    const Matrix logits = Matrix::Zero(1, n);
+    CHECK(std::abs(static_cast<double>(policy.entropy(Var(logits)).item()) - std::log(n)) < 10 * kEps * std::log(n));
+  }
+}
+
+namespace {
+
+// Soft Q by a linear solve, independently of the code under test: V_soft is the ordinary value of
+// pi for the reward R(s, a) + alpha H(pi(.|s)) (substitute (3.61)'s Q into its V), and then
+// Q_soft = R + gamma P V_soft.
+Eigen::MatrixXd soft_q_direct(const TabularMdp& mdp, const Eigen::MatrixXd& pi, double alpha) {
+  TabularMdp augmented = mdp;
+  for (int s = 0; s < mdp.S; ++s) {
+    const double H = -(pi.row(s).array() * pi.row(s).array().log()).sum();
+    augmented.R.row(s).array() += alpha * H;
+  }
+  const Eigen::VectorXd v = augmented.V(pi);
+  Eigen::MatrixXd q(mdp.S, mdp.A);
+  for (int s = 0; s < mdp.S; ++s)
+    for (int a = 0; a < mdp.A; ++a) q(s, a) = mdp.R(s, a) + mdp.gamma * mdp.P.row(s * mdp.A + a).dot(v);
+  return q;
+}
+
+}  // namespace
+
+// (3.62): Q(s, a) = R(s, a) + gamma E_s'[ E_a'~pi [Q(s', a') - alpha log pi(a'|s')] ]. Iterating
+// the code's soft target (3.63), with the expectation over s' taken exactly, is a gamma-contraction
+// whose fixed point is the soft Q.
+TEST_CASE("(3.62): iterating the soft target (3.63) converges to the soft Q of a direct linear solve, to 1e-10" *
+          NEEDS_DOUBLE("the fixed point to 1e-10")) {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    CAPTURE(seed);
+    const TabularMdp mdp = random_mdp({.states = 6, .actions = 3, .gamma = 0.9, .seed = seed});
+    Rng rng(seed + 10);
+    Eigen::MatrixXd theta(mdp.S, mdp.A);
+    for (Eigen::Index i = 0; i < theta.size(); ++i) theta(i) = rng.normal();
+    const Eigen::MatrixXd pi = softmax_policy(theta);
+    const Eigen::MatrixXd log_pi = pi.array().log();
+    const double alpha = 0.3;
+    const Eigen::MatrixXd q_star = soft_q_direct(mdp, pi, alpha);
+
+    // Q_{k+1} = r + gamma (1 - d) E_s'[V_k(s')], V_k = <pi, Q_k - alpha log pi>, over every (s, a).
+    const Eigen::MatrixXd r_by_action = mdp.R.transpose();  // column-major: entry s A + a is R(s, a)
+    const Matrix rewards = Eigen::Map<const Eigen::VectorXd>(r_by_action.data(), mdp.S * mdp.A).cast<Scalar>();
+    const Matrix not_terminal = Matrix::Zero(mdp.S * mdp.A, 1);
+    Eigen::MatrixXd q = Eigen::MatrixXd::Zero(mdp.S, mdp.A);
+    int k = 0;
+    for (; k < 1000; ++k) {
+      const Eigen::VectorXd v = soft_state_value(pi.cast<Scalar>(), log_pi.cast<Scalar>(), q.cast<Scalar>(), alpha).cast<double>();
+      const Matrix expected_v = (mdp.P * v).cast<Scalar>();  // row s A + a: E[V(s') | s, a]
+      const Matrix y = soft_bellman_target(rewards, not_terminal, expected_v, mdp.gamma);
+      const Eigen::MatrixXd next = Eigen::Map<const Matrix>(y.data(), mdp.A, mdp.S).transpose().cast<double>();
+      const double change = (next - q).cwiseAbs().maxCoeff();
+      q = next;
+      if (change < 1e-13) break;
+    }
+    CHECK(k < 1000);
+    // (3.62), checked by its own loops.
+    double residual = 0;
+    for (int s = 0; s < mdp.S; ++s)
+      for (int a = 0; a < mdp.A; ++a) {
+        double rhs = mdp.R(s, a);
+        for (int s2 = 0; s2 < mdp.S; ++s2) {
+          double inner = 0;
+          for (int a2 = 0; a2 < mdp.A; ++a2) inner += pi(s2, a2) * (q(s2, a2) - alpha * std::log(pi(s2, a2)));
+          rhs += mdp.gamma * mdp.P(s * mdp.A + a, s2) * inner;
+        }
+        residual = std::max(residual, std::abs(q(s, a) - rhs));
+      }
+    CHECK(residual < 1e-10);
+    CHECK((q - q_star).cwiseAbs().maxCoeff() < 1e-10);
+    // The entropy bonus matters: the ordinary Q^pi differs from the soft Q by more than 0.1.
+    CHECK((mdp.Q(pi) - q_star).cwiseAbs().maxCoeff() > 0.1);
+  }
+}
+
+// On sampled transitions (s, a, r, s'), the minibatch target y of (3.63) is an unbiased estimate of
+// the right side of (3.62) at the soft Q; a terminal s' contributes nothing.
+TEST_CASE("(3.63): the sampled soft target has the soft Bellman right side as its mean, within SE; terminal s' gives y = r") {
+  const TabularMdp mdp = random_mdp({.states = 5, .actions = 3, .gamma = 0.9, .seed = 4});
+  Rng rng(5);
+  Eigen::MatrixXd theta(mdp.S, mdp.A);
+  for (Eigen::Index i = 0; i < theta.size(); ++i) theta(i) = rng.normal();
+  const Eigen::MatrixXd pi = softmax_policy(theta);
+  const double alpha = 0.5;
+  const Eigen::MatrixXd q = soft_q_direct(mdp, pi, alpha);
+  const int n = 4000;
+  for (int s = 0; s < mdp.S; s += 2) {
+    const int a = s % mdp.A;
+    // B rows of (s, a) with independent next states.
+    Matrix rewards(n, 1), terminated = Matrix::Zero(n, 1), probs(n, mdp.A), log_probs(n, mdp.A), q_next(n, mdp.A);
+    for (int i = 0; i < n; ++i) {
+      const Transition tr = mdp.step(s, a, rng);
+      rewards(i, 0) = static_cast<Scalar>(tr.reward);
+      probs.row(i) = pi.row(tr.next_state).cast<Scalar>();
+      log_probs.row(i) = pi.row(tr.next_state).array().log().matrix().cast<Scalar>();
+      q_next.row(i) = q.row(tr.next_state).cast<Scalar>();
+    }
+    const Eigen::VectorXd y =
+        soft_bellman_target(rewards, terminated, soft_state_value(probs, log_probs, q_next, alpha), mdp.gamma).cast<double>();
+    const double mean = y.mean();
+    const double se = std::sqrt((y.array() - mean).square().sum() / (n - 1) / n);
+    CAPTURE(s);
+    CHECK(std::abs(mean - q(s, a)) < 4.5 * se + 20 * kEps);
+    // Terminal: y = r whatever V(s') is.
+    const Matrix y_terminal = soft_bellman_target(rewards, Matrix::Ones(n, 1), Matrix::Constant(n, 1, 1e3), mdp.gamma);
+    CHECK((y_terminal - rewards).cwiseAbs().maxCoeff() == 0);
+  }
+  CHECK_THROWS_AS(soft_bellman_target(Matrix::Zero(3, 1), Matrix::Zero(2, 1), Matrix::Zero(3, 1), 0.9), std::invalid_argument);
+  CHECK_THROWS_AS(soft_state_value(Matrix::Zero(3, 2), Matrix::Zero(3, 2), Matrix::Zero(3, 3), 0.1), std::invalid_argument);
+}
+
+// (3.66): grad J_pi = E_s[ sum_a grad pi(a|s) (alpha (1 + log pi(a|s)) - Q(s, a)) ]. With pi =
+// softmax(z), d pi_a / d z_b = pi_a (delta_ab - pi_b), so the gradient in the logits is written out
+// here in double and compared with the autodiff's gradient of the code's (3.65).
+TEST_CASE("(3.66): the discrete actor gradient equals the autodiff gradient of (3.65); it vanishes at pi = softmax(Q / alpha)") {
+  Rng rng(6);
+  const int B = 7, A = 4;
+  Matrix z(B, A), q(B, A);
+  for (Eigen::Index i = 0; i < z.size(); ++i) {
+    z(i) = static_cast<Scalar>(rng.normal());
+    q(i) = static_cast<Scalar>(2 * rng.normal());
+  }
+  for (double alpha : {0.05, 0.3, 2.0}) {
+    CAPTURE(alpha);
+    const Var logits(z, true);
+    const Var loss = discrete_actor_loss(logits, q, alpha);
+    const Matrix g = ad::grad(loss, {logits})[0].value();
+    double value = 0;
+    for (int i = 0; i < B; ++i) {
+      const Eigen::VectorXd zi = z.row(i).transpose().cast<double>();
+      const Eigen::VectorXd p = (zi.array() - zi.maxCoeff()).exp() / (zi.array() - zi.maxCoeff()).exp().sum();
+      for (int b = 0; b < A; ++b) {
+        double gb = 0;  // (3.66) per state, in the logits
+        for (int a = 0; a < A; ++a)
+          gb += p(a) * ((a == b) - p(b)) * (alpha * (1 + std::log(p(a))) - static_cast<double>(q(i, a)));
+        CHECK(std::abs(g(i, b) - gb / B) < 100 * kEps * (1 + alpha));
+      }
+      for (int a = 0; a < A; ++a) value += p(a) * (alpha * std::log(p(a)) - static_cast<double>(q(i, a))) / B;  // (3.65)
+    }
+    CHECK(std::abs(loss.item() - value) < 100 * kEps * (1 + alpha) * 4);
+    // The minimizer of (3.65) per state is the soft-greedy pi = softmax(Q / alpha): there the gradient is 0.
+    const Var at_optimum(Matrix(q / static_cast<Scalar>(alpha)), true);
+    const Matrix g0 = ad::grad(discrete_actor_loss(at_optimum, q, alpha), {at_optimum})[0].value();
+    CHECK(g0.cwiseAbs().maxCoeff() < 100 * kEps * (1 + 1 / alpha) * q.cwiseAbs().maxCoeff());
+  }
+}
+
+namespace {
+
+// Pendulum's box, a in [-2, 2]: a = 2 tanh(u).
+SquashedGaussianPolicy pendulum_policy(Rng& rng) {
+  return SquashedGaussianPolicy(ad::Mlp({3, 8, 2}, ad::Activation::ReLU, rng), Eigen::VectorXd::Constant(1, -2.0),
+                                Eigen::VectorXd::Constant(1, 2.0));
+}
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+}  // namespace
+
+// The change of variables of 3.4.8.2: log pi(a|s) = log N(u; mu, sigma^2) - sum log(a_scale (1 -
+// tanh^2 u)). Without the correction the density would not integrate to 1 over the box; with it,
+// it does, and the reparameterized samples f_theta(s, eps) follow it.
+TEST_CASE("squashed Gaussian on [-2, 2]: the corrected density integrates to 1 and matches a histogram of rsample's draws" *
+          NEEDS_DOUBLE("a midpoint rule over the box to 1e-5: in float, atanh near the edges has no digits")) {
+  Rng rng(7);
+  const SquashedGaussianPolicy policy = pendulum_policy(rng);
+  const int grid = 200'000, samples = 40'000, bins = 16;
+  const double h = 4.0 / grid;
+  Matrix a(grid, 1);
+  for (int i = 0; i < grid; ++i) a(i, 0) = static_cast<Scalar>(-2 + (i + 0.5) * h);
+  for (const auto& [mu, log_sigma] : {std::pair{0.3, -0.5}, std::pair{-0.8, 0.3}, std::pair{1.5, -1.5}}) {
+    CAPTURE(mu);
+    CAPTURE(log_sigma);
+    const double sigma = std::exp(log_sigma);
+    Matrix params(1, 2);
+    params << static_cast<Scalar>(mu), static_cast<Scalar>(log_sigma);
+    const Matrix logp = policy.log_prob(Var(Matrix(params.replicate(grid, 1))), a).value();
+    std::vector<double> bin_mass(bins, 0.0);
+    double mass = 0;
+    for (int i = 0; i < grid; ++i) {
+      const double m = std::exp(logp(i, 0)) * h;
+      mass += m;
+      bin_mass[static_cast<std::size_t>(i * bins / grid)] += m;
+    }
+    // The rule misses at most the mass within half a cell of either edge, |a| > 2 - h/2, i.e.
+    // |u| > atanh(1 - h/4); its smooth interior error is O(h^2), negligible.
+    const double u_edge = std::atanh(1 - h / 4);
+    const double edge_mass = normal_cdf((-u_edge - mu) / sigma) + 1 - normal_cdf((u_edge - mu) / sigma);
+    CHECK(std::abs(mass - 1) < edge_mass + 1e-8);
+    // Without the tanh correction, the "density" N(u(a)) / 1 integrates to something else entirely.
+    double uncorrected = 0;
+    for (int i = 0; i < grid; ++i) {
+      const double u = std::atanh(static_cast<double>(a(i, 0)) / 2);
+      uncorrected += std::exp(-0.5 * std::pow((u - mu) / sigma, 2)) / (sigma * std::sqrt(2 * kPi)) * h;
+    }
+    CHECK(std::abs(uncorrected - 1) > 0.05);
+
+    // Histogram of a = f_theta(s, eps) against the integrated density: chi-square, 15 dof.
+    Matrix eps(samples, 1);
+    for (int i = 0; i < samples; ++i) eps(i, 0) = static_cast<Scalar>(rng.normal());
+    const Matrix draws = policy.rsample(Var(Matrix(params.replicate(samples, 1))), eps).action.value();
+    std::vector<double> count(bins, 0.0);
+    for (int i = 0; i < samples; ++i)
+      count[static_cast<std::size_t>(std::clamp(static_cast<int>((draws(i, 0) + 2) / 4 * bins), 0, bins - 1))] += 1;
+    double chi2 = 0;
+    int used = 0;
+    for (int k = 0; k < bins; ++k) {
+      const double expected = samples * bin_mass[static_cast<std::size_t>(k)];
+      if (expected < 5) continue;  // the chi-square approximation needs >= 5 expected per bin
+      chi2 += std::pow(count[static_cast<std::size_t>(k)] - expected, 2) / expected;
+      ++used;
+    }
+    CHECK(used >= 3);  // 4 at (1.5, -1.5), where a piles up near the upper edge
+    CHECK(chi2 < 44.26);  // the 1 - 1e-4 quantile for 15 dof bounds it for fewer dof too
+  }
+}
+
+// Reparameterization: grad E_{a~pi_theta}[f(a)] = E_eps[grad_theta f(f_theta(s, eps))] (pathwise)
+// = E_a[f(a) grad_theta log pi_theta(a)] (score function). Both estimators are compared with the
+// exact gradient by quadrature over u, and with each other per sample pair (same draws). (Which
+// has the smaller variance depends on f: for this bounded f the score function's is smaller.)
+TEST_CASE("squashed Gaussian: the pathwise gradient of E[f(a)] matches the score-function estimate and the exact value within SE" *
+          NEEDS_DOUBLE("the score needs log pi at sampled actions, atanh near the edges in float has no digits")) {
+  Rng rng(8);
+  const SquashedGaussianPolicy policy = pendulum_policy(rng);
+  const auto f = [](double a) { return std::sin(2 * a) + 0.25 * a * a; };
+  const auto df = [](double a) { return 2 * std::cos(2 * a) + 0.5 * a; };
+  const int n = 20'000;
+  for (const auto& [mu, log_sigma] : {std::pair{0.2, -0.7}, std::pair{-0.5, 0.0}}) {
+    CAPTURE(mu);
+    CAPTURE(log_sigma);
+    const double sigma = std::exp(log_sigma);
+    // Exact: d/dmu E f(2 tanh u) = E[f'(a) 2 sech^2 u], d/dlog sigma = E[f'(a) 2 sech^2 u sigma z],
+    // u = mu + sigma z, by a trapezoid rule over z in [-12, 12].
+    double exact_mu = 0, exact_ls = 0;
+    const int m = 24'000;
+    for (int i = 0; i <= m; ++i) {
+      const double z = -12 + 24.0 * i / m, u = mu + sigma * z, w = (i == 0 || i == m ? 0.5 : 1.0) * 24.0 / m;
+      const double phi = std::exp(-0.5 * z * z) / std::sqrt(2 * kPi);
+      const double da_du = 2 / std::pow(std::cosh(u), 2);
+      exact_mu += w * phi * df(2 * std::tanh(u)) * da_du;
+      exact_ls += w * phi * df(2 * std::tanh(u)) * da_du * sigma * z;
+    }
+    Matrix params(1, 2);
+    params << static_cast<Scalar>(mu), static_cast<Scalar>(log_sigma);
+    Matrix eps(n, 1);
+    for (int i = 0; i < n; ++i) eps(i, 0) = static_cast<Scalar>(rng.normal());
+    // Pathwise: per-row gradients of f(a_i), a_i = f_theta(s, eps_i), by the autodiff.
+    const Var p_path(Matrix(params.replicate(n, 1)), true);
+    const SquashedGaussianPolicy::Sample s = policy.rsample(p_path, eps);
+    const Matrix a = s.action.value();
+    Matrix df_da(n, 1), fa(n, 1);
+    for (int i = 0; i < n; ++i) {
+      df_da(i, 0) = static_cast<Scalar>(df(a(i, 0)));
+      fa(i, 0) = static_cast<Scalar>(f(a(i, 0)));
+    }
+    // f is applied outside the tape: sum_i f'(a_i) a_i has the same gradient as sum_i f(a_i).
+    const Matrix path = ad::grad(ad::sum(s.action * Var(df_da)), {p_path})[0].value();
+    // Score function: f(a_i) grad log pi(a_i), with a_i held fixed.
+    const Var p_score(Matrix(params.replicate(n, 1)), true);
+    const Matrix score = ad::grad(ad::sum(policy.log_prob(p_score, a) * Var(fa)), {p_score})[0].value();
+    for (int j = 0; j < 2; ++j) {
+      const Eigen::ArrayXd gp = path.col(j).cast<double>().array(), gs = score.col(j).cast<double>().array();
+      const auto se = [n](const Eigen::ArrayXd& x) { return std::sqrt((x - x.mean()).square().sum() / (n - 1) / n); };
+      const double exact = j == 0 ? exact_mu : exact_ls;
+      CAPTURE(j);
+      CHECK(std::abs(gp.mean() - exact) < 4.5 * se(gp));
+      CHECK(std::abs(gs.mean() - exact) < 4.5 * se(gs));
+      const Eigen::ArrayXd d = gp - gs;  // paired: the same draws
+      CHECK(std::abs(d.mean()) < 4.5 * se(d));
+    }
+  }
+}
+
+namespace {
+
+// Entropy of softmax(q / alpha), the soft-greedy policy of (3.65) at temperature alpha.
+double boltzmann_entropy(const Eigen::VectorXd& q, double alpha) {
+  const Eigen::ArrayXd z = (q.array() - q.maxCoeff()) / alpha;
+  const Eigen::ArrayXd p = z.exp() / z.exp().sum();
+  return -(p * (p.max(1e-300)).log()).sum();
+}
+
+}  // namespace
+
+// Temperature (3.4.8.2): J(alpha) = E[-alpha (log pi + Hbar)], so d J / d log alpha = alpha (H -
+// Hbar): a descent step lowers alpha when H > Hbar and raises it when H < Hbar. With the policy
+// soft-greedy for the current alpha (the actor's optimum, pi ∝ exp(Q / alpha), whose entropy
+// grows with alpha), the updates drive H to Hbar, at the alpha* found here by bisection.
+TEST_CASE("temperature update: d J / d log alpha = alpha (H - Hbar); alpha moves toward the entropy target and settles there") {
+  // The gradient, for sampled log pi of known mean.
+  Rng rng(9);
+  Matrix log_pi(50, 1);
+  for (Eigen::Index i = 0; i < log_pi.rows(); ++i) log_pi(i, 0) = static_cast<Scalar>(-0.7 + 0.3 * rng.normal());
+  const double H = -static_cast<double>(log_pi.mean());
+  for (double target : {-1.0, H - 0.2, H + 0.2, 2.0}) {
+    for (double alpha : {0.05, 0.2, 3.0}) {
+      const Var log_alpha(Matrix::Constant(1, 1, static_cast<Scalar>(std::log(alpha))), true);
+      const double g = ad::grad(temperature_loss(log_alpha, log_pi, target), {log_alpha})[0].value()(0, 0);
+      CHECK(std::abs(g - alpha * (H - target)) < 100 * kEps * alpha * (1 + std::abs(H) + std::abs(target)));
+    }
+  }
+
+  // The closed loop on 4 states x 3 actions.
+  Eigen::MatrixXd q(4, 3);
+  q << 1.0, 0.0, -0.5, 2.0, 1.8, -1.0, 0.0, 0.3, 0.1, -1.0, 1.0, 0.5;
+  const double target = 0.6;  // nats, below log 3 = 1.10
+  const auto mean_entropy = [&](double alpha) {
+    double h = 0;
+    for (int s = 0; s < 4; ++s) h += boltzmann_entropy(q.row(s).transpose(), alpha) / 4;
+    return h;
+  };
+  double lo = 1e-3, hi = 1e3;  // mean entropy increases with alpha: bisection in log alpha
+  for (int i = 0; i < 200; ++i) {
+    const double mid = std::sqrt(lo * hi);
+    (mean_entropy(mid) < target ? lo : hi) = mid;
+  }
+  const double alpha_star = std::sqrt(lo * hi);
+  // Plain gradient steps on log alpha (SAC takes Adam's), from far below and far above alpha*.
+  for (double alpha0 : {0.05, 0.2, 3.0}) {
+    CAPTURE(alpha0);
+    const Var log_alpha(Matrix::Constant(1, 1, static_cast<Scalar>(std::log(alpha0))), true);
+    ad::Sgd sgd(ad::ParameterSet({log_alpha}), ad::StepSize::constant(Scalar(1)));
+    for (int k = 0; k < 3000; ++k) {
+      const double alpha = std::exp(static_cast<double>(log_alpha.item()));
+      // The policy's E_a[log pi(a|s)] = -H(pi(.|s)) at this alpha, exactly.
+      Matrix e_log_pi(4, 1);
+      for (int s = 0; s < 4; ++s) e_log_pi(s, 0) = static_cast<Scalar>(-boltzmann_entropy(q.row(s).transpose(), alpha));
+      sgd.minimize(temperature_loss(log_alpha, e_log_pi, target));
+      const double moved = static_cast<double>(log_alpha.item()) - std::log(alpha);
+      // Each step moves log alpha toward log alpha*, never away.
+      if (std::abs(std::log(alpha / alpha_star)) > 1e-6) CHECK((moved > 0) == (alpha < alpha_star));
+    }
+    CHECK(std::abs(std::exp(static_cast<double>(log_alpha.item())) / alpha_star - 1) < 1e-3);
+  }
+}
