@@ -21,6 +21,12 @@
 // temperature, Polyak) at Example 3.8's width 256, batch 256, on Pendulum-v1's shapes: SacAgent::
 // update (chapter3/3_4_8_sac.cpp) against the same update by hand (tests/bench/sac_hand.hpp).
 // Its FLOPs count every matrix product either version forms; updates/s is 1 / (seconds per update).
+// (d) one PPO-Clip minibatch update (Section 3.4.7, step 3) with the ppo demo's defaults: pi
+// 4-64-64-2 and V 4-64-64-1 tanh, B = 256, clipped surrogate + value loss, global gradient clip,
+// Adam: ppo_minibatch_loss + Optimizer::minimize (chapter3/3_4_7_ppo.cpp) against the same by hand.
+// (e) one NPG Fisher-vector product (Section 3.4.4, step 5) on the npg demo's batch of 8 x 256
+// CartPole states, pi 4-64-64-2 tanh, damping 0.1: FisherVectorProduct (the autodiff's
+// Hessian-vector product of the mean KL) against J^T M J v by hand (tests/bench/ppo_npg_hand.hpp).
 // --clock cpu times each block by the thread's CPU time instead of the wall clock: on a shared
 // machine that measures what one core does, while the wall clock also counts the time the
 // thread waited for a core.
@@ -36,7 +42,11 @@
 #include "autodiff/autodiff.hpp"
 #include "chapter3/3_4_8_sac.hpp"
 #include "chapter3/experiment/cli.hpp"
+#include "chapter3/3_4_7_ppo.hpp"
+#include "chapter3/common/critic.hpp"
+#include "chapter3/common/natural_gradient.hpp"
 #include "tests/bench/sac_hand.hpp"
+#include "tests/bench/ppo_npg_hand.hpp"
 
 using namespace pgcpp;
 using namespace pgcpp::ad;
@@ -282,6 +292,85 @@ int sac_row(int width, double seconds) {
   return 0;
 }
 
+void print_row(const char* name, double t_hand, double t_ad, double flops) {
+  std::printf("%-34s %12.1f %12.1f %10.2f %10.2f %7.2f\n", name, t_hand * 1e6, t_ad * 1e6, flops / t_hand / 1e9,
+              flops / t_ad / 1e9, t_ad / t_hand);
+}
+
+// (d): one PPO-Clip minibatch update, autodiff (ppo_minibatch_loss + minimize) against hand-written.
+int ppo_row(double seconds) {
+  PpoConfig cfg;
+  const int B = cfg.minibatch;
+  Rng init(1);
+  const std::unique_ptr<CategoricalPolicy> policy = CategoricalPolicy::make(4, cfg.hidden, 2, Activation::Tanh, init);
+  Mlp value = value_network(4, cfg.hidden, Activation::Tanh, init);
+  bench::HandPpo hand(policy->parameters(), value.parameters(), B,
+                      {static_cast<Scalar>(cfg.epsilon), static_cast<Scalar>(cfg.c_v),
+                       static_cast<Scalar>(cfg.max_grad_norm), static_cast<Scalar>(cfg.lr)});
+  ParameterSet theta_phi = policy->parameters();
+  theta_phi.add(value.parameters());
+  Adam adam(theta_phi, StepSize::constant(static_cast<Scalar>(cfg.lr)));
+  // A fixed minibatch: CartPole-like states, actions and log pi_k of a nearby policy, A, V_targ.
+  Rng data(2);
+  Matrix s(B, 4), a(B, 1), log_pi_k(B, 1), A(B, 1), v_targ(B, 1);
+  std::vector<int> actions(static_cast<std::size_t>(B));
+  for (int i = 0; i < B; ++i) {
+    for (int j = 0; j < 4; ++j) s(i, j) = static_cast<Scalar>(data.uniform(-1, 1));
+    actions[static_cast<std::size_t>(i)] = static_cast<int>(data.uniform_int(2));
+    a(i, 0) = static_cast<Scalar>(actions[static_cast<std::size_t>(i)]);
+    A(i, 0) = static_cast<Scalar>(data.normal());
+    v_targ(i, 0) = static_cast<Scalar>(data.uniform(0, 50));
+  }
+  log_pi_k = policy->log_prob(s, a).value();
+  for (int i = 0; i < B; ++i) log_pi_k(i, 0) += static_cast<Scalar>(data.uniform(-0.3, 0.3));  // some ratios clipped
+  auto autodiff = [&] { adam.minimize(ppo_minibatch_loss(cfg, *policy, value, s, a, log_pi_k, A, v_targ, 0).J,
+                                      static_cast<Scalar>(cfg.max_grad_norm)); };
+  auto by_hand = [&] { hand.update(s, actions, log_pi_k, A, v_targ); };
+  // The same work: from the same start, a few updates give the same parameters up to rounding
+  // (observed ~1e-15 in double), far below the 1e-3 that one Adam step moves a coordinate.
+  for (int k = 0; k < 3; ++k) autodiff(), by_hand();
+  double diff = 0;
+  const auto compare = [&](const ParameterSet& p, const bench::HandTanhMlp& h) {
+    for (std::size_t l = 0; l < h.layers(); ++l) {
+      diff = std::max(diff, double((p.list()[2 * l].value() - h.W[l]).cwiseAbs().maxCoeff()));
+      diff = std::max(diff, double((p.list()[2 * l + 1].value() - h.b[l]).cwiseAbs().maxCoeff()));
+    }
+  };
+  compare(policy->parameters(), hand.policy());
+  compare(value.parameters(), hand.value());
+  if (!(diff <= 1e-5)) {
+    std::fprintf(stderr, "(d) PPO update: hand-written and autodiff parameters differ by %g\n", diff);
+    return 1;
+  }
+  const auto [t_hand, t_ad] = time_per_call(by_hand, autodiff, seconds);
+  print_row("(d) PPO-Clip update, 64-64, B 256", t_hand, t_ad, hand.flops(B));
+  return 0;
+}
+
+// (e): one Fisher-vector product, autodiff Hessian-vector product against J^T M J v by hand.
+int fvp_row(double seconds) {
+  Rng init(3);
+  const std::unique_ptr<CategoricalPolicy> policy = CategoricalPolicy::make(4, {64, 64}, 2, Activation::Tanh, init);
+  const int N = 8 * 256;
+  Matrix obs(N, 4);
+  for (Eigen::Index i = 0; i < obs.size(); ++i) obs(i) = static_cast<Scalar>(init.uniform(-1, 1));
+  const Scalar damping = Scalar(0.1);
+  const FisherVectorProduct F(*policy, obs, damping);
+  bench::HandFisher hand(policy->parameters(), obs, damping);
+  Vector v(F.dim());
+  for (Eigen::Index i = 0; i < v.size(); ++i) v(i) = static_cast<Scalar>(init.normal());
+  // The same product: equal up to rounding (observed ~1e-15 relative in double).
+  const double rel = double((F(v) - hand(v)).norm() / hand(v).norm());
+  if (!(rel <= 1e-6)) {
+    std::fprintf(stderr, "(e) Fisher-vector product: hand-written and autodiff differ by %g (relative)\n", rel);
+    return 1;
+  }
+  Vector sink = v;
+  const auto [t_hand, t_ad] = time_per_call([&] { sink = hand(v); }, [&] { sink = F(v); }, seconds);
+  print_row("(e) NPG F v, 64-64, N 2048", t_hand, t_ad, hand.flops());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -338,5 +427,7 @@ int main(int argc, char** argv) {
     std::printf("%-34s %12.1f %12.1f %10.2f %10.2f %7.2f\n", s.name.c_str(), t_hand * 1e6, t_ad * 1e6, f / t_hand / 1e9,
                 f / t_ad / 1e9, t_ad / t_hand);
   }
-  return sac_row(cfg.sac_width, seconds);
+  if (const int status = sac_row(cfg.sac_width, seconds); status != 0) return status;
+  if (const int status = ppo_row(seconds); status != 0) return status;
+  return fvp_row(seconds);
 }
