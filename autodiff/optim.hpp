@@ -7,7 +7,10 @@
 //   RMSProp   s <- rho s + (1 - rho) g^2;  theta <- theta - alpha_k g / (sqrt(s) + eps)
 //   Adam      m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
 //             theta <- theta - alpha_k (m / (1-b1^k)) / (sqrt(v / (1-b2^k)) + eps)
-// Defaults are PyTorch's, which the book's example scripts use.
+// The defaults of AdaGrad (eps), RMSProp (rho = PyTorch's alpha, eps) and Adam (beta1, beta2,
+// eps) are PyTorch's, which the course's example scripts use. Momentum's beta = 0.9 is not a
+// PyTorch default: torch.optim.SGD has momentum 0 unless it is given; 0.9 is the value usually
+// given, and the update above is PyTorch's form of it (v <- beta v + g, no dampening).
 #pragma once
 
 #include <memory>

@@ -6,6 +6,7 @@
 #include <numbers>
 #include <stdexcept>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
 namespace pgcpp::section_3_1 {
@@ -131,21 +132,54 @@ ad::Var cubic_f(const ad::Var& theta) {
   return x * x * x - 3.0 * x + 3.0 * y - y * y * y;
 }
 
-StationaryPoint classify(const std::function<ad::Var(const ad::Var&)>& f, const VectorD& theta) {
+MatrixD hessian(const std::function<ad::Var(const ad::Var&)>& f, const VectorD& theta) {
   const int d = static_cast<int>(theta.size());
   ad::Var p = parameter(theta);
-  ad::Var value = f(p);
   // Gradient with a graph, then each of its components differentiated again: row i of the Hessian.
-  ad::Var g = ad::grad(value, {p}, /*create_graph=*/true)[0];
+  ad::Var g = ad::grad(f(p), {p}, /*create_graph=*/true)[0];
   MatrixD H(d, d);
   for (int i = 0; i < d; ++i) H.row(i) = ad::grad(ad::sum(ad::slice_cols(g, i, 1)), {p})[0].value().cast<double>();
-  Eigen::SelfAdjointEigenSolver<MatrixD> eig(0.5 * (H + H.transpose()));
-  StationaryPoint s{theta, static_cast<double>(value.item()), value_of(g), eig.eigenvalues(), "degenerate"};
+  return 0.5 * (H + H.transpose());
+}
+
+StationaryPoint classify(const std::function<ad::Var(const ad::Var&)>& f, const VectorD& theta) {
+  ad::Var p = parameter(theta);
+  ad::Var value = f(p);
+  const VectorD g = value_of(ad::grad(value, {p})[0]);
+  Eigen::SelfAdjointEigenSolver<MatrixD> eig(hessian(f, theta));
+  StationaryPoint s{theta, static_cast<double>(value.item()), g, eig.eigenvalues(), "degenerate"};
   const double scale = 1e-8 * std::max(1.0, eig.eigenvalues().cwiseAbs().maxCoeff());
   const bool pos = (eig.eigenvalues().array() > scale).all(), neg = (eig.eigenvalues().array() < -scale).all();
   const bool mixed = (eig.eigenvalues().array() > scale).any() && (eig.eigenvalues().array() < -scale).any();
   s.kind = pos ? "minimum" : neg ? "maximum" : mixed ? "saddle point" : "degenerate";
   return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Newton's method
+
+std::vector<VectorD> newton(const Objective& f, const VectorD& theta0, int steps, bool line_search) {
+  const auto f_var = [&f](const ad::Var& t) { return f.f(t); };
+  std::vector<VectorD> path{theta0};
+  for (int k = 0; k < steps; ++k) {
+    const VectorD& theta = path.back();
+    const VectorD grad = f.grad(theta);
+    if (grad.squaredNorm() == 0.0) break;  // at a stationary point: nothing left to do
+    // Newton direction d = -H^{-1} grad, from the autodiff Hessian.
+    const Eigen::LDLT<MatrixD> ldlt(hessian(f_var, theta));
+    VectorD d = ldlt.solve(-grad);
+    const bool positive_definite = ldlt.info() == Eigen::Success && ldlt.isPositive() && (ldlt.vectorD().array() > 0).all();
+    double eta = 1.0;
+    if (line_search) {
+      if (!positive_definite || !d.allFinite() || grad.dot(d) >= 0.0) d = -grad;  // not a descent direction
+      const double f0 = f.f(theta), slope = grad.dot(d);
+      for (int halvings = 0; halvings < 60 && !(f.f(theta + eta * d) <= f0 + 0.25 * eta * slope); ++halvings) eta *= 0.5;
+    }
+    const VectorD next = theta + eta * d;
+    if (!next.allFinite()) break;
+    path.push_back(next);
+  }
+  return path;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -120,6 +120,18 @@ struct StationaryPoint {
 // both signs: saddle), computed by differentiating the autodiff gradient once more.
 StationaryPoint classify(const std::function<ad::Var(const ad::Var&)>& f, const VectorD& theta);
 
+// The Hessian of f at theta from autodiff: the gradient recorded with a graph, each of its
+// components differentiated once more (row i = grad of d f / d theta_i), symmetrized.
+MatrixD hessian(const std::function<ad::Var(const ad::Var&)>& f, const VectorD& theta);
+
+// ---- Section 3.1.4, second-order methods: Newton's method ----
+// theta_{k+1} = theta_k - eta_k H(theta_k)^{-1} grad f(theta_k), H from hessian() above.
+// Pure Newton takes eta_k = 1. With line_search, eta_k is halved from 1 until the Armijo
+// condition f(theta_k + eta d) <= f(theta_k) + eta grad^T d / 4 holds (at most 60 halvings),
+// and where H is not positive definite the step falls back to the gradient direction d = -grad.
+// Stops early, keeping the iterates so far, once grad f = 0 exactly or an iterate is non-finite.
+std::vector<VectorD> newton(const Objective& f, const VectorD& theta0, int steps, bool line_search);
+
 // ---- Bounds: the right-hand sides of (3.4)-(3.11) ----
 // gap0 = f(theta_0) - f*, dist0_sq = ||theta_0 - theta*||^2, G2 = G^2.
 double bound_3_4(double alpha, double L, double gap0, double dist0_sq, long k);

@@ -507,11 +507,30 @@ void draw_series(SvgCanvas& cv, const detail::Series& s, const Frame& f) {
 
 // How much of the data a legend placed at `r` would hide: segments crossing it plus points and
 // text notes in it, with a few pixels' margin (a line grazing the box's edge is hidden too).
+// With `bands`, also the points of a 5 x 5 grid over the box that lie inside a band.
 int covered(const std::vector<detail::Series>& series, const std::vector<detail::Note>& notes, const Frame& f,
-            Box r) {
+            Box r, bool bands = false) {
   const double margin = 4;
   r = {r.left - margin, r.top - margin, r.right + margin, r.bottom + margin};
   int hits = 0;
+  if (bands)
+    for (const auto& s : series) {
+      if (s.kind != Kind::band) continue;
+      const Polyline lo = to_pixels(s.x, s.y, f), hi = to_pixels(s.x, s.hi, f);
+      for (int i = 0; i <= 4; ++i)
+        for (int j = 0; j <= 4; ++j) {
+          const double px = r.left + (r.right - r.left) * i / 4.0, py = r.top + (r.bottom - r.top) * j / 4.0;
+          for (std::size_t k = 1; k < lo.x.size(); ++k) {
+            const double x0 = lo.x[k - 1], x1 = lo.x[k];
+            if (!(std::isfinite(x0 + x1 + lo.y[k - 1] + lo.y[k] + hi.y[k - 1] + hi.y[k]) && x0 <= px && px <= x1 && x0 < x1))
+              continue;
+            const double t = (px - x0) / (x1 - x0);
+            const double y_lo = lo.y[k - 1] + t * (lo.y[k] - lo.y[k - 1]), y_hi = hi.y[k - 1] + t * (hi.y[k] - hi.y[k - 1]);
+            if (py >= std::min(y_lo, y_hi) && py <= std::max(y_lo, y_hi)) ++hits;
+            break;
+          }
+        }
+    }
   for (const auto& n : notes) {
     const double px = f.x(n.x), py = f.y(n.y), w = text_width(n.text, n.opts.size);
     const double left = n.opts.anchor == "middle" ? px - w / 2 : n.opts.anchor == "end" ? px - w : px;
@@ -569,7 +588,7 @@ LegendLayout legend_layout(const std::vector<detail::Series>& series) {
   return l;
 }
 
-// Candidate places inside the box: the corners, then the middles of the sides.
+// Candidate places inside the box: the corners, then the middles of the sides, then a grid.
 struct Place {
   double fx, fy;  // 0 = left/top, 0.5 = middle, 1 = right/bottom
 };
@@ -592,9 +611,23 @@ std::optional<Place> free_place(const std::vector<detail::Series>& series, const
                                 const Frame& f, const LegendLayout& l) {
   const Box& b = f.box;
   if (l.w + 2 * kLegendInset > b.right - b.left || l.h + 2 * kLegendInset > b.bottom - b.top) return std::nullopt;
-  for (Place p : {Place{1, 0}, Place{0, 0}, Place{1, 1}, Place{0, 1}, Place{0.5, 0}, Place{0.5, 1}, Place{1, 0.5},
-                  Place{0, 0.5}})
-    if (covered(series, notes, f, legend_box(b, l, p)) == 0) return p;
+  // First a place clear of everything, bands included; failing that, one over translucent bands
+  // only (the data lines stay in view).
+  for (bool bands : {true, false}) {
+    for (Place p : {Place{1, 0}, Place{0, 0}, Place{1, 1}, Place{0, 1}, Place{0.5, 0}, Place{0.5, 1}, Place{1, 0.5},
+                    Place{0, 0.5}})
+      if (covered(series, notes, f, legend_box(b, l, p), bands) == 0) return p;
+    // Then anywhere on a 10 x 10 grid of positions, nearest the top right first.
+    std::optional<Place> best;
+    double nearest = std::numeric_limits<double>::infinity();
+    for (int i = 0; i <= 10; ++i)
+      for (int j = 0; j <= 10; ++j) {
+        const Place p{i / 10.0, j / 10.0};
+        const double d = (1 - p.fx) * (1 - p.fx) + p.fy * p.fy;
+        if (d < nearest && covered(series, notes, f, legend_box(b, l, p), bands) == 0) nearest = d, best = p;
+      }
+    if (best) return best;
+  }
   return std::nullopt;
 }
 

@@ -82,8 +82,10 @@ struct ContourOpts {
 };
 
 // Where the legend goes. `best` (the default) takes the first of the four corners, then the
-// middles of the four sides, where the legend box covers no data (lines, markers, reference
-// lines, text; translucent bands do not count); when every place inside covers some, the
+// middles of the four sides, then of a 10 x 10 grid of positions (nearest the top right first),
+// where the legend box covers no data (lines, markers, reference lines, text, bands); failing
+// that, the same search allowing it over translucent bands only; when every place inside covers
+// some line, marker or text, the
 // legend goes outside, to the right of the plot box, which narrows to make room. The other
 // values place it exactly there, covering data or not.
 enum class Corner { best, top_right, top_left, bottom_right, bottom_left, outside_right, none };

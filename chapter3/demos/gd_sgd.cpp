@@ -8,21 +8,27 @@
 //   (b) a strongly convex quadratic f(theta) = 1/2 (theta - theta*)^T A (theta - theta*) with the
 //       eigenvalues of A equal to mu and L (flags).
 // Each iterate curve is drawn next to the bound the book states for it; the SGD expectations are
-// estimated over --runs seeded runs. Then Section 3.1.4's refinements (momentum, AdaGrad,
-// RMSProp, Adam) on the same functions, and the two graphs the book leaves as TODOs: the kinds of
-// stationary points (Section 3.1.2.1) and GD vs SGD paths over a convex function (Section 3.1.3).
+// estimated over --runs seeded runs. Then Section 3.1.4's three refinements on the same functions:
+// momentum, adaptive step sizes (AdaGrad, RMSProp, Adam) and a second-order method (Newton's,
+// with the Hessian from the autodiff's second derivatives, pure and with a backtracking line
+// search); and the two graphs the book leaves as TODOs: the kinds of stationary points (Section
+// 3.1.2.1) and GD vs SGD paths over a convex function at the same step size (Section 3.1.3).
 //
 //   gd_sgd [--mu 1] [--L 4] [--steps 1000] [--sgd-steps 2000] [--alpha 0.05] [--sigma 1]
 //          [--runs 200] [--seed 0] [--out runs/gd_sgd] [--quiet]
 //
 // Writes five SVG figures to --out (see the list at the end of main) and prints each theorem's
-// worst ratio of iterate to bound, which Theorems 3.1-3.4 say is at most 1.
+// worst ratio of iterate to bound, which Theorems 3.1-3.4 say is at most 1. Sizes are bounded at
+// parse time (--runs x (--sgd-steps + 1) <= 4e6 keeps the SGD runs' matrices under 130 MB); a
+// result that overflows (e.g. SGD with alpha_0 = 1/mu far above 2/L) stops the program with exit
+// status 1 and one line, rather than a figure or a line showing inf or nan.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <numbers>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -132,7 +138,11 @@ std::vector<VectorD> gd(const Objective& f, double alpha, int steps) {
   return iterate(opt, theta, steps, [&](const VectorD& t) { return f.grad(t); });
 }
 
+// Prints a result line; a line that would show inf or nan is an overflow, never a result.
 void report(const Config& cfg, const std::string& line) {
+  if (plot::shows_non_finite(line))
+    throw std::runtime_error("the iterates overflow for --mu " + cfg.mu.text() + " --L " + cfg.L.text() + " --alpha " +
+                             cfg.alpha.text() + " --sigma " + cfg.sigma.text() + ": " + line);
   if (!cfg.quiet) std::printf("%s\n", line.c_str());
 }
 
@@ -184,7 +194,7 @@ std::string stationary_points_figure(const Config& cfg) {
     const bool top = p.theta(1) > 0;  // label above the upper points, below the lower ones
     ax.text(p.theta(0), p.theta(1) + (top ? 0.17 : -0.3), name, {.size = 12.5, .anchor = "middle", .color = "#000000"});
   }
-  ax.xlabel("θ₁").ylabel("θ₂").title("contours, stationary points, GD paths (α = 0.03)").legend(plot::Corner::bottom_left);
+  ax.xlabel("θ₁").ylabel("θ₂").title("contours, stationary points, GD paths (α = 0.03)");
 
   // 1-D slices through the saddle (1, 1): a minimum along theta_1, a maximum along theta_2.
   plot::Axes& sl = fig.panel(0, 1);
@@ -201,7 +211,7 @@ std::string stationary_points_figure(const Config& cfg) {
   sl.markers({-1.0}, {cubic_f(1.0, -1.0)}, {.label = "minimum (1, −1) on the θ₂ slice", .color = kGreen, .size = 5});
   sl.hline(0.0, {.color = "#999"});
   sl.ylim(-7.5, 4.6).xlabel("t").ylabel("f").title("1-D slices: ∇f = 0 at all three, the Hessian tells them apart")
-      .legend(plot::Corner::bottom_right);
+      ;
   const std::string file = cfg.out() + "/stationary_points.svg";
   fig.save(file);
   return file;
@@ -247,7 +257,7 @@ std::string gd_figure(const Config& cfg, const FlatBottom& convex, const Quadrat
     ax.line(as_x(ks), b35, {.label = "(3.5), α = 1/L", .color = kBlack, .width = 1.3, .dash = "2 3"});
     ax.line({}, {}, {.label = "(3.4) for each α (dashed)", .color = "#777", .width = 1.3, .dash = "6 4"});
     ax.log_x().log_y().xlabel("k").ylabel("f(θₖ) − f*").title("convex, not strongly convex: O(1/k) bounds")
-        .legend(plot::Corner::bottom_left);
+        ;
   }
 
   // Theorem 3.2 on the strongly convex quadratic: (3.7) for alpha <= 2/(mu + L), (3.8) at equality.
@@ -261,7 +271,7 @@ std::string gd_figure(const Config& cfg, const FlatBottom& convex, const Quadrat
     plot::Axes& ax = fig.panel(0, 1);
     const std::vector<std::tuple<double, std::string, std::string, std::string>> alphas = {
         {1.0 / L, "α = 1/L", "alpha = 1/L", kBlue},
-        {alpha_star, "α = 2/(μ+L): equal to its bound", "alpha = 2/(mu+L)", kOrange},
+        {alpha_star, "α = 2/(μ+L) (attains its bound)", "alpha = 2/(mu+L)", kOrange},
         {0.5 / L, "α = 0.5/L", "alpha = 0.5/L", kGreen}};
     for (const auto& [alpha, name, ascii, color] : alphas) {
       auto path = gd(quad, alpha, k_max);
@@ -278,9 +288,9 @@ std::string gd_figure(const Config& cfg, const FlatBottom& convex, const Quadrat
       report(cfg, "Theorem 3.2, " + ascii + ": max_{k>=1} ||theta_k - theta*||^2 / (3.7) = " + fmt("%.3f", worst));
     }
     ax.line({}, {}, {.label = "(3.7) for each α (dashed)", .color = "#777", .width = 1.3, .dash = "6 4"});
-    ax.log_y().ylim(kFloor / 10, 10 * D2).xlabel("k").ylabel("‖θₖ − θ*‖²")
+    ax.log_y().ylim(kFloor / 10, 1e6 * D2).xlabel("k").ylabel("‖θₖ − θ*‖²")
         .title("strongly convex quadratic (μ = " + fmt("%g", mu) + ", L = " + fmt("%g", L) + "): linear rate (3.7)")
-        .legend(plot::Corner::top_right);
+        ;
   }
   {
     plot::Axes& ax = fig.panel(0, 2);
@@ -301,8 +311,8 @@ std::string gd_figure(const Config& cfg, const FlatBottom& convex, const Quadrat
     ax.line(ks, b_dist, {.label = "(3.8) on ‖θₖ − θ*‖", .color = kBlue, .width = 1.3, .dash = "6 4"});
     ax.line(ks, above_floor(gap), {.label = "f(θₖ) − f*", .color = kOrange, .width = 2.2});
     ax.line(ks, b_gap, {.label = "(3.8) on f(θₖ) − f*", .color = kOrange, .width = 1.3, .dash = "6 4"});
-    ax.log_y().ylim(kFloor / 10, 10 * D2).xlabel("k").ylabel("distance, suboptimality")
-        .title("α = 2/(μ+L): (3.8) with Q_f = L/μ = " + fmt("%g", L / mu)).legend(plot::Corner::top_right);
+    ax.log_y().ylim(kFloor / 10, 1e6 * D2).xlabel("k").ylabel("distance, suboptimality")
+        .title("α = 2/(μ+L): (3.8) with Q_{f} = L/μ = " + fmt("%g", L / mu));
     report(cfg, "Theorem 3.2, alpha = 2/(mu+L): max_{k>=1} ||theta_k - theta*|| / (3.8) = " + fmt("%.3f", worst_dist) +
                     ", max_{k>=1} (f(theta_k) - f*) / (3.8) = " + fmt("%.3f", worst_gap));
   }
@@ -340,7 +350,7 @@ std::string sgd_figure(const Config& cfg, const FlatBottom& convex, const Quadra
   const int K = cfg.sgd_steps;
   const std::vector<int> ks = log_spaced(K, 120);
   plot::Figure fig(1, 3, 1560, 500);
-  fig.title("SGD, averaged iterate θ̄_K: Theorems 3.3 and 3.4 (mean of " + std::to_string(cfg.runs) +
+  fig.title("SGD, averaged iterate θ̄_{K}: Theorems 3.3 and 3.4 (mean of " + std::to_string(cfg.runs) +
             " seeded runs; band: 10–90 % of runs)");
 
   // Theorem 3.3. G^2 = sup ||grad f||^2 + sigma^2 >= E||g_k||^2 for every k, since
@@ -356,7 +366,7 @@ std::string sgd_figure(const Config& cfg, const FlatBottom& convex, const Quadra
                                    [&](long k) { return bound_3_9(cfg.alpha, G2, D2, k); }, "(3.9)");
     std::vector<double> last;
     for (int k : ks) last.push_back(mean_se(constant.last_gap, k).mean);
-    ax.line(as_x(ks), last, {.label = "α = " + fmt("%g", cfg.alpha) + ", last iterate θ_K", .color = kSky, .width = 1.2});
+    ax.line(as_x(ks), last, {.label = "α = " + fmt("%g", cfg.alpha) + ", last iterate θ_{K}", .color = kSky, .width = 1.2});
     // alpha_k = ||theta_0 - theta*|| / (G sqrt(k + 1)):
     // E f(theta_bar_K) - f* <= ||theta_0 - theta*|| G / sqrt(K + 1)                            (3.10)
     const double a0 = std::sqrt(D2 / G2);
@@ -364,9 +374,9 @@ std::string sgd_figure(const Config& cfg, const FlatBottom& convex, const Quadra
                                    cfg.runs, cfg.seed + 1);
     double w310 = expectation_curve(ax, diminishing.avg_gap, ks, "αₖ = ‖θ₀ − θ*‖ / (G√(k+1))", kOrange,
                                     [&](long k) { return bound_3_10(G2, D2, k); }, "(3.10)");
-    ax.log_x().log_y().xlabel("K").ylabel("E f(θ̄_K) − f*")
+    ax.log_x().log_y().xlabel("K").ylabel("E f(θ̄_{K}) − f*")
         .title("convex, not strongly convex: G² = " + fmt("%.3g", G2) + ", σ = " + fmt("%g", cfg.sigma))
-        .legend(plot::Corner::bottom_left);
+        ;
     report(cfg, "Theorem 3.3: G^2 = " + fmt("%.4g", G2) + "; max_K (mean - 3 SE) / (3.9) = " + fmt("%.3g", w39) +
                     ", / (3.10) = " + fmt("%.3g", w310) + "; E f(theta_bar_K) - f* at K = " + std::to_string(K) +
                     ": " + fmt("%.3g", mean_se(constant.avg_gap, K).mean) + " (constant), " +
@@ -389,16 +399,16 @@ std::string sgd_figure(const Config& cfg, const FlatBottom& convex, const Quadra
     for (int k : ks) e_gap.push_back(exact.avg_gap[static_cast<std::size_t>(k)]);
     for (int k : ks) e_dist.push_back(exact.avg_dist2[static_cast<std::size_t>(k)]);
     ax.line(as_x(ks), e_gap, {.label = "exact expectation", .color = kBlack, .width = 1.2, .dash = "2 3"});
-    ax.log_x().log_y().xlabel("K").ylabel("E f(θ̄_K) − f*")
-        .title("strongly convex quadratic, G² = max E‖gₖ‖² = " + fmt("%.3g", G2)).legend(plot::Corner::bottom_left);
+    ax.log_x().log_y().xlabel("K").ylabel("E f(θ̄_{K}) − f*")
+        .title("strongly convex quadratic, G² = max E‖gₖ‖² = " + fmt("%.3g", G2));
     plot::Axes& bx = fig.panel(0, 2);
     // E||theta_bar_K - theta*||^2 <= max(G^2/mu^2, ||theta_0 - theta*||^2) / (K + 1)           (3.11)
     double w_dist = expectation_curve(bx, runs.avg_dist2, ks, "αₖ = 1/(μ(k+1)), Monte Carlo", kOrange,
                                       [&](long k) { return bound_3_11_dist(cfg.mu, G2, D2, k); }, "(3.11), second line");
     bx.line(as_x(ks), e_dist, {.label = "exact expectation", .color = kBlack, .width = 1.2, .dash = "2 3"});
-    bx.log_x().log_y().xlabel("K").ylabel("E‖θ̄_K − θ*‖²")
+    bx.log_x().log_y().xlabel("K").ylabel("E‖θ̄_{K} − θ*‖²")
         .title("strongly convex quadratic (μ = " + fmt("%g", cfg.mu) + ", L = " + fmt("%g", cfg.L) + ")")
-        .legend(plot::Corner::bottom_left);
+        ;
     report(cfg, "Theorem 3.4: G^2 = " + fmt("%.4g", G2) + " (E||g_0||^2 = " + fmt("%.4g", exact.grad2[0]) +
                     "); max_K (mean - 3 SE) / (3.11) = " + fmt("%.3g", w_gap) + " (f), " + fmt("%.3g", w_dist) +
                     " (distance)");
@@ -410,57 +420,79 @@ std::string sgd_figure(const Config& cfg, const FlatBottom& convex, const Quadra
 
 // ---------------------------------------------------------------------------------------------
 // 3.1.3 — GD vs SGD paths over a convex function (the book's second TODO graph).
+//
+// Each row runs GD and SGD at one and the same step size, so that what differs is only the noise
+// of the gradient: top row alpha = --alpha, bottom row alpha = 1/L (GD's own choice, (3.5)).
 
 std::string paths_figure(const Config& cfg, const FlatBottom& convex, const Quadratic& quad) {
-  plot::Figure fig(1, 2, 1200, 540);
-  fig.title("GD vs SGD from the same θ₀ (σ = " + fmt("%g", cfg.sigma) + "): exact steps glide in, noisy ones wander; the average θ̄ₖ is smooth but remembers θ₀");
+  plot::Figure fig(2, 2, 1200, 1000);
+  fig.title("GD vs SGD from the same θ₀ at the same α (σ = " + fmt("%g", cfg.sigma) +
+            "): exact steps glide in, noisy ones wander; the average θ̄ₖ is smooth but remembers θ₀");
   const int steps = 300;
   const Objective* fs[2] = {&quad, &convex};
   const std::string names[2] = {"strongly convex quadratic", "convex, not strongly convex (flat bottom)"};
-  for (int i = 0; i < 2; ++i) {
-    const Objective& f = *fs[i];
-    plot::Axes& ax = fig.panel(0, i);
-    Grid g = sample([&](double x, double y) { return f.f((VectorD(2) << x, y).finished()); }, -2.6, 2.2, -1.6, 2.5, 131);
-    ax.contour(g.x, g.y, g.z, halving_levels(f.f(kTheta0) * 2.0, 11), {.width = 1.0});
-    Path2 gd_path = split(gd(f, 1.0 / cfg.L, steps));
-    Rng rng(cfg.seed + 10 + static_cast<std::uint64_t>(i));
-    NoisyOracle oracle(f, cfg.sigma, rng);
-    ad::Var theta = parameter(kTheta0);
-    ad::Sgd opt(ad::ParameterSet({theta}), ad::StepSize::constant(static_cast<Scalar>(cfg.alpha)));
-    auto sgd_path = iterate(opt, theta, steps, [&](const VectorD& t) { return oracle(t); });
-    std::vector<VectorD> averaged;  // theta_bar_k = (theta_0 + ... + theta_k) / (k + 1)
-    VectorD sum = VectorD::Zero(2);
-    for (std::size_t k = 0; k < sgd_path.size(); ++k) averaged.push_back((sum += sgd_path[k]) / double(k + 1));
-    Path2 sp = split(sgd_path), ap = split(averaged);
-    ax.path(sp.x, sp.y, {.label = "SGD, α = " + fmt("%g", cfg.alpha), .color = kOrange, .width = 1.0, .marker_size = 1.5});
-    ax.path(gd_path.x, gd_path.y, {.label = "GD, α = 1/L", .color = kBlue, .width = 2.0, .marker_size = 2.0});
-    ax.path(ap.x, ap.y, {.label = "SGD averaged iterate θ̄ₖ", .color = kPink, .width = 2.0, .marker_size = 1.2});
-    ax.markers({f.theta_star(0)}, {f.theta_star(1)}, {.label = "θ*", .color = kBlack, .size = 4.5});
-    ax.xlabel("θ₁").ylabel("θ₂").title(names[i] + ", " + std::to_string(steps) + " steps").legend(plot::Corner::top_right);
-  }
+  const double alphas[2] = {cfg.alpha, 1.0 / cfg.L};
+  const std::string alpha_names[2] = {"α = " + fmt("%g", cfg.alpha), "α = 1/L = " + fmt("%g", 1.0 / cfg.L)};
+  for (int row = 0; row < 2; ++row)
+    for (int i = 0; i < 2; ++i) {
+      const Objective& f = *fs[i];
+      const double alpha = alphas[row];
+      plot::Axes& ax = fig.panel(row, i);
+      Grid g = sample([&](double x, double y) { return f.f((VectorD(2) << x, y).finished()); }, -2.6, 2.2, -1.6, 2.5, 131);
+      ax.contour(g.x, g.y, g.z, halving_levels(f.f(kTheta0) * 2.0, 11), {.width = 1.0});
+      Path2 gd_path = split(gd(f, alpha, steps));
+      Rng rng(cfg.seed + 10 + static_cast<std::uint64_t>(i));  // the same noise in both rows
+      NoisyOracle oracle(f, cfg.sigma, rng);
+      ad::Var theta = parameter(kTheta0);
+      ad::Sgd opt(ad::ParameterSet({theta}), ad::StepSize::constant(static_cast<Scalar>(alpha)));
+      auto sgd_path = iterate(opt, theta, steps, [&](const VectorD& t) { return oracle(t); });
+      std::vector<VectorD> averaged;  // theta_bar_k = (theta_0 + ... + theta_k) / (k + 1)
+      VectorD sum = VectorD::Zero(2);
+      for (std::size_t k = 0; k < sgd_path.size(); ++k) averaged.push_back((sum += sgd_path[k]) / double(k + 1));
+      Path2 sp = split(sgd_path), ap = split(averaged);
+      ax.path(sp.x, sp.y, {.label = "SGD, " + alpha_names[row], .color = kOrange, .width = 1.0, .marker_size = 1.5});
+      ax.path(gd_path.x, gd_path.y, {.label = "GD, " + alpha_names[row], .color = kBlue, .width = 2.0, .marker_size = 2.0});
+      ax.path(ap.x, ap.y, {.label = "SGD averaged iterate θ̄ₖ", .color = kPink, .width = 2.0, .marker_size = 1.2});
+      ax.markers({f.theta_star(0)}, {f.theta_star(1)}, {.label = "θ*", .color = kBlack, .size = 4.5});
+      ax.xlabel("θ₁").ylabel("θ₂").title(names[i] + ", " + alpha_names[row] + ", " + std::to_string(steps) + " steps");
+    }
   const std::string file = cfg.out() + "/gd_vs_sgd_paths.svg";
   fig.save(file);
   return file;
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3.1.4 — Beyond vanilla gradient methods: momentum and adaptive step sizes, exact gradients.
+// 3.1.4 — Beyond vanilla gradient methods, exact gradients: momentum, adaptive step sizes
+// (AdaGrad, RMSProp, Adam) and a second-order method (Newton's, Hessian from the autodiff).
+
+// At most ~2000 points of a curve of n + 1 values: every k while k is small, then evenly spaced.
+std::vector<int> thinned(int n) {
+  std::vector<int> ks;
+  const int every = std::max(1, n / 2000);
+  for (int k = 0; k <= n; k += (k < 200 ? 1 : every)) ks.push_back(k);
+  if (ks.back() != n) ks.push_back(n);
+  return ks;
+}
 
 std::string optimizers_figure(const Config& cfg, const FlatBottom& convex, const Quadratic& quad) {
-  plot::Figure fig(1, 2, 1300, 500);
-  fig.title("Section 3.1.4: GD, momentum, AdaGrad, RMSProp and Adam with exact gradients");
+  plot::Figure fig(1, 2, 1300, 520);
+  fig.title("Section 3.1.4: GD, momentum, AdaGrad, RMSProp, Adam and Newton's method with exact gradients");
   const Objective* fs[2] = {&convex, &quad};
   const std::string names[2] = {"convex, not strongly convex", "strongly convex quadratic"};
   const Scalar a_gd = static_cast<Scalar>(1.0 / cfg.L);
   for (int i = 0; i < 2; ++i) {
     const Objective& f = *fs[i];
     plot::Axes& ax = fig.panel(0, i);
-    auto run = [&](ad::Optimizer& opt, ad::Var& theta, const std::string& label, const std::string& color) {
-      auto path = iterate(opt, theta, cfg.steps, [&](const VectorD& t) { return f.grad(t); });
+    const double gap0 = f.f(kTheta0) - f.f_star;
+    auto draw = [&](const std::vector<VectorD>& path, const std::string& label, const std::string& color, double marker) {
       std::vector<double> k, gap;
-      for (int j = 0; j <= cfg.steps; ++j) k.push_back(j), gap.push_back(f.f(path[j]) - f.f_star);
-      ax.line(k, above_floor(gap), {.label = label, .color = color, .width = 1.8});
+      for (int j : thinned(static_cast<int>(path.size()) - 1))
+        k.push_back(j), gap.push_back(f.f(path[static_cast<std::size_t>(j)]) - f.f_star);
+      ax.line(k, above_floor(gap), {.label = label, .color = color, .width = 1.8, .marker_size = marker});
       return gap.back();
+    };
+    auto run = [&](ad::Optimizer& opt, ad::Var& theta, const std::string& label, const std::string& color) {
+      return draw(iterate(opt, theta, cfg.steps, [&](const VectorD& t) { return f.grad(t); }), label, color, 0.0);
     };
     std::string summary = "Section 3.1.4, " + names[i] + ": f(theta_K) - f* =";
     {
@@ -488,9 +520,23 @@ std::string optimizers_figure(const Config& cfg, const FlatBottom& convex, const
       ad::Adam opt(ad::ParameterSet({t}), ad::StepSize::constant(Scalar(0.05)));
       summary += ", Adam " + fmt("%.2g", run(opt, t, "Adam, α = 0.05, β = (0.9, 0.999)", kOrange));
     }
+    // Newton: theta <- theta - eta H^{-1} grad f with H from the autodiff's second derivatives. It
+    // needs few steps (one on a quadratic), so it runs at most 100.
+    const int newton_steps = std::min(cfg.steps(), 100);
+    const auto pure = newton(f, kTheta0, newton_steps, /*line_search=*/false);
+    const auto damped = newton(f, kTheta0, newton_steps, /*line_search=*/true);
+    const bool pure_diverges = f.f(pure.back()) - f.f_star > gap0;
+    const std::string pure_label = i == 1 ? "Newton, η = 1: θ* in one step (then below rounding)"
+                                   : pure_diverges ? "Newton, η = 1: diverges (∇²f → 0 in the linear tails)"
+                                                   : "Newton, η = 1";
+    const double pure_end = draw(pure, pure_label, kSky, 2.5);
+    const double damped_end = draw(damped, "Newton, backtracking (Armijo) line search", kPink, 0.0);
+    summary += ", Newton " + fmt("%.2g", pure_end) + " (eta = 1), " + fmt("%.2g", damped_end) + " (line search)";
     report(cfg, summary);
-    if (i == 1) ax.ylim(kFloor / 10, 1e4);  // exact-gradient runs reach rounding; keep the legend clear of the data
-    ax.log_y().xlabel("k").ylabel("f(θₖ) − f*").title(names[i]).legend(i == 1 ? plot::Corner::top_right : plot::Corner::bottom_left);
+    ax.ylim(kFloor / 10, std::max(1e4, 10 * gap0));  // exact-gradient runs reach rounding; diverging ones are cut
+    // One legend for both panels (same methods, same colours), where the left panel has room.
+    ax.log_y().xlabel("k").ylabel("f(θₖ) − f*").title(i == 0 ? names[i] : names[i] + " (colours as on the left)");
+    if (i == 1) ax.legend(plot::Corner::none);
   }
   const std::string file = cfg.out() + "/optimizers.svg";
   fig.save(file);
@@ -508,6 +554,10 @@ int main(int argc, char** argv) {
            "||theta_0 - theta*|| / (G sqrt(k+1)) for (3.10) and 1/(mu (k+1)) for (3.11).");
   cli.parse(argc, argv);
   cli.require(cfg.L >= cfg.mu, "need --mu <= --L, got --mu " + cfg.mu.text() + " and --L " + cfg.L.text());
+  // Four runs x (K + 1) matrices of doubles per SGD experiment.
+  cli.require(static_cast<double>(cfg.runs) * (cfg.sgd_steps + 1.0) <= 4e6,
+              "need --runs x (--sgd-steps + 1) <= 4000000, got --runs " + cfg.runs.text() + " and --sgd-steps " +
+                  cfg.sgd_steps.text());
   return run_program(cli, [&] {
     make_output_dir(cfg.out(), "--out");
 

@@ -53,7 +53,7 @@ struct Config : Params {
 };
 
 const std::vector<std::string> kNames = {"(3.18) full return R(τ)", "(3.19) returns-to-go gₜ",
-                                         "(3.25) baseline b = V^π", "(3.25) baseline b* of (3.28)"};
+                                         "(3.25) baseline b = V^{π}", "(3.25) baseline b* of (3.28)"};
 const std::vector<std::string> kShort = {"(3.18) R(tau)", "(3.19) g_t", "(3.25) b=V", "(3.25) b=b*"};
 const std::vector<std::string> kColors = {"#D55E00", "#0072B2", "#009E73", "#CC79A7"};
 constexpr int kEstimators = 4;
@@ -96,7 +96,18 @@ int main(int argc, char** argv) {
   cli.note("Within one repetition the estimate for N is the mean of the first N of the same max-trajectories "
            "trajectories, and all four estimators use the same trajectories, so their differences are not noise "
            "between samples.");
+  cli.note("Work is bounded at parse time: the central-difference check of grad J solves the MDP 2 S A times, "
+           "S A (S^3/3 + S^2 A) <= 1e10 (about 10 s); the sampling, --reps x --max-trajectories x (T + S A) <= 1e9 "
+           "(about a minute), with T = --horizon or the smallest T with gamma^T <= 1e-8 (at most 18412 for gamma <= 0.999).");
   cli.parse(argc, argv);
+  const double S = cfg.states, A = cfg.actions;
+  cli.require(S * A * (S * S * S / 3 + S * S * A) <= 1e10,
+              "--states " + cfg.states.text() + " with --actions " + cfg.actions.text() +
+                  ": the exact gradient check would take too long; need S A (S^3/3 + S^2 A) <= 1e10");
+  const int T = cfg.horizon > 0 ? cfg.horizon() : horizon_for(cfg.gamma, 1e-8);
+  cli.require(static_cast<double>(cfg.reps) * cfg.max_trajectories * (T + S * A) <= 1e9,
+              "--reps " + cfg.reps.text() + " x --max-trajectories " + cfg.max_trajectories.text() + " x (T " +
+                  std::to_string(T) + " + S A) exceeds 1e9 sampling steps; lower one of them");
   const auto start = std::chrono::steady_clock::now();
   return run_program(cli, [&] {
     make_output_dir(cfg.out(), "--out");
@@ -112,7 +123,6 @@ int main(int argc, char** argv) {
     const VectorD b_star = optimal_baseline(pi, Q);                   // (3.28)
     const MatrixD grad_J = value_form_gradient(mdp, pi);              // (3.20)
     const MatrixD grad_fd = finite_difference_gradient(mdp, theta);  // independent check
-    const int T = cfg.horizon > 0 ? cfg.horizon : horizon_for(cfg.gamma, 1e-8);
 
     // N = 1, 2, 4, ..., max.
     std::vector<int> Ns;
@@ -217,11 +227,11 @@ int main(int argc, char** argv) {
                          .marker_size = 2.5});
       var.hline(tr_cov[e], {.color = kColors[e], .width = 1.2, .dash = "5 4"});
     }
-    err.log_x().log_y().xlabel("number of trajectories N").ylabel("‖ĝ_N − ∇J‖")
-        .title("error: mean over reps, band 10–90 %; dashed √(tr Cov / N)").legend(plot::Corner::bottom_left);
-    var.log_x().log_y().xlabel("number of trajectories N").ylabel("N · ‖ĝ_N − ∇J‖²  (mean over reps)")
+    err.log_x().log_y().xlabel("number of trajectories N").ylabel("‖ĝ_{N} − ∇J‖")
+        .title("error: mean over reps, band 10–90 %; dashed √(tr Cov / N)");
+    var.log_x().log_y().xlabel("number of trajectories N").ylabel("N · ‖ĝ_{N} − ∇J‖²  (mean over reps)")
         .title("per-trajectory variance: N·MSE ± 2 SE; dashed tr Cov, all trajectories")
-        .legend(plot::Corner::bottom_left);
+        ;
     const std::string file = cfg.out() + "/pg_lemma.svg";
     fig.save(file);
     if (!cfg.quiet) std::printf("  %.2f s\n", seconds);

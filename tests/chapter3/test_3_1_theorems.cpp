@@ -220,6 +220,79 @@ TEST_CASE("section 3.1.2.1: stationary points of the cubic are classified by aut
 }
 
 // ---------------------------------------------------------------------------------------------
+// Section 3.1.4, second-order methods: Newton's method with the autodiff Hessian.
+
+// The Hessian from autodiff's second derivatives: A for a quadratic (exactly), and central
+// differences of the closed-form gradient for the flat-bottom function.
+TEST_CASE("section 3.1.4: hessian() from autodiff is A on a quadratic and matches differences of grad f elsewhere") {
+  const Quadratic quad((VectorD(3) << 10.0, 3.0, 1.0).finished(), 0.7, (VectorD(3) << 1.0, -0.5, 2.0).finished());
+  const FlatBottom flat((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);
+  const auto f_of = [](const Objective& f) { return [&f](const ad::Var& t) { return f.f(t); }; };
+  const VectorD t3 = (VectorD(3) << 0.3, -1.2, 2.5).finished();
+  CHECK((hessian(f_of(quad), t3) - quad.A).norm() <= 100 * eps * quad.A.norm());
+  for (const VectorD& t : {theta0_2, VectorD(theta_star2 + VectorD::Constant(2, 0.3))}) {
+    const MatrixD H = hessian(f_of(flat), t), fd = fd_hessian(flat, t);
+#if !(defined(PGCPP_FLOAT) && PGCPP_FLOAT)
+    CHECK((H - fd).norm() <= 1e-8 * std::max(1.0, fd.norm()));  // central differences: O(h^2) = 1e-10
+#else
+    CHECK((H - fd).norm() <= 1e-3 * std::max(1.0, fd.norm()));
+#endif
+  }
+}
+
+// Newton's method: on a quadratic one step lands on theta* (H^{-1} grad f = theta - theta*). On the
+// flat-bottom function H is diagonal in the principal axes, so each coordinate z = u_i^T (theta - theta*)
+// follows z <- z - psi'(z)/psi''(z) = z - tanh z / (3 (1 - tanh^2 z)): only linear convergence,
+// by 2/3 per step near 0, because H(theta*) = 0 (f ~ z^4 there).
+TEST_CASE("section 3.1.4: Newton's method is exact in one step on a quadratic, and follows its closed-form map on the flat bottom") {
+  const Quadratic quad((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);
+  for (bool line_search : {false, true}) {
+    const auto path = newton(quad, theta0_2, 5, line_search);
+    REQUIRE(path.size() >= 2);
+    CHECK((path[1] - quad.theta_star).norm() <= 100 * eps);
+  }
+  const FlatBottom flat((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);
+  const VectorD z0 = (VectorD(2) << 0.6, -0.4).finished();
+  // 15 steps take |z| to ~1e-3: further on, psi'' ~ 4 z^2 from the autodiff (a difference of two
+  // O(1) second derivatives) carries ~eps / z^2 of relative rounding, and the comparison would be
+  // of rounding. Up to there the iterates agree with the map to ~1e-9 relative.
+  const int steps = 15;
+  const auto path = newton(flat, flat.theta_star + flat.U * z0, steps, /*line_search=*/false);
+  REQUIRE(path.size() == steps + 1);
+  VectorD z = z0;
+  for (int k = 1; k <= steps; ++k) {
+    for (int i = 0; i < 2; ++i) {
+      const double t = std::tanh(z(i));
+      z(i) -= t / (3.0 * (1.0 - t * t));
+    }
+    const VectorD got = flat.U.transpose() * (path[k] - flat.theta_star);
+#if !(defined(PGCPP_FLOAT) && PGCPP_FLOAT)
+    CHECK((got - z).norm() <= 1e-9 * z.norm());
+#else
+    CHECK((got - z).norm() <= 1e-2 * z.norm());
+#endif
+  }
+  const VectorD z_a = flat.U.transpose() * (path[steps - 1] - flat.theta_star);
+  const VectorD z_b = flat.U.transpose() * (path[steps] - flat.theta_star);
+  CHECK(z_b.norm() / z_a.norm() == doctest::Approx(2.0 / 3.0).epsilon(1e-3));  // 2/3 + O(z^2)
+}
+
+// Pure Newton (eta = 1) from theta_0 overshoots: in the flat-bottom function's linear tails psi'' -> 0
+// and the step psi'/psi'' is huge. The Armijo backtracking line search keeps every step a descent
+// step and converges.
+TEST_CASE("section 3.1.4: Newton with backtracking decreases f at every step and converges where pure Newton diverges") {
+  const FlatBottom flat((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);
+  const auto pure = newton(flat, theta0_2, 10, false);
+  CHECK(flat.f(pure[1]) > 10 * flat.f(theta0_2));
+  const auto damped = newton(flat, theta0_2, 60, true);
+  for (std::size_t k = 1; k < damped.size(); ++k) {
+    CHECK(flat.f(damped[k]) <= flat.f(damped[k - 1]));
+    if (flat.f(damped[k - 1]) > 1e-25) CHECK(flat.f(damped[k]) < flat.f(damped[k - 1]));  // above rounding
+  }
+  CHECK(flat.f(damped.back()) < 1e-20);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Theorem 3.1
 
 // Theorem 3.1: f convex and L-smooth, 0 < alpha <= 2/L => f(theta_k) - f* <= (3.4) for all k; alpha = 1/L => (3.5).
