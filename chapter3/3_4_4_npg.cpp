@@ -37,6 +37,7 @@ NaturalDirection natural_direction(const Policy& policy, const OnPolicyBatch& ba
   const Matrix& obs = batch.segment->obs;
   NaturalDirection d;
   // 4. g = 1/N sum_t grad log pi_theta_k(a_t|s_t) A_t                                          (3.53)
+  //    (the policy gradient (3.46) at theta_k, up to its constant 1/(1 - gamma))
   d.g = flat_gradient(mean(policy.log_prob(obs, batch.segment->actions) * Var(batch.advantage)), theta);
   // 5. v -> (F + xi I) v, F = grad^2 Dbar_KL(theta_k || theta) at theta_k                (3.50), (3.54)
   const FisherVectorProduct F(policy, obs, cfg.damping);

@@ -12,7 +12,8 @@
 //   8. Backtracking line search: theta* = theta_k + beta^j alpha p_NPG, j = 0..M, until both
 //      Dbar_KL(theta_k || theta*) <= delta (3.50) and L_theta_k(theta*) >= L_theta_k(theta_k)
 //      (3.49) hold on the batch; accept the first such theta*.
-// Steps 1-7 are NPG's (3_4_4_npg.cpp). The pseudocode does not say what happens when no j
+// Steps 4-7 solve the approximation (3.52) of the trust-region problem (3.51); step 8 then enforces
+// (3.51)'s own constraint and objective on the batch. Steps 1-7 are NPG's (3_4_4_npg.cpp). The pseudocode does not say what happens when no j
 // passes: theta_k is kept (as in Schulman's implementation) and the iteration reports it.
 #include "chapter3/3_4_6_trpo.hpp"
 

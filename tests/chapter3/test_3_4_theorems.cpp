@@ -159,7 +159,8 @@ TEST_CASE("theorem 3.8 (performance difference lemma): both sides exactly, on ra
 }
 
 // Section 3.4.2: L_pi(pi') = 1/(1 - gamma) E_{s~d^pi, a~pi'}[A^pi] agrees with J(pi') - J(pi) to
-// first order: along pi_t = softmax(theta + t Delta) the gap is O(t^2) ("stay local").
+// first order: along pi_t = softmax(theta + t Delta) the gap is O(t^2) ("stay local"). So the
+// surrogate's gradient at pi is grad J, the policy gradient (3.46) with A^pi_k.
 TEST_CASE("section 3.4.2: the surrogate L_pi(pi') matches J(pi') - J(pi) up to O(||pi' - pi||^2)") {
   const TabularMdp mdp = random_mdp({6, 3, 0.9, 11});
   Rng rng(12);
@@ -415,7 +416,7 @@ TEST_CASE("conjugate gradient and the trust-region step reject what is not posit
 
 // ------------------------------------------------------------------ TRPO (3.4.6)
 
-// Step 8: the accepted theta* is the first beta^j step with Dbar_KL <= delta and a surrogate gain
+// Step 8 enforces the trust-region problem (3.51) on the batch: the accepted theta* is the first beta^j step with Dbar_KL <= delta and a surrogate gain
 // >= 0, both recomputed here from the distributions and the batch; with nothing acceptable the
 // policy is back at theta_k.
 TEST_CASE("TRPO line search: accepts the first beta^j step inside the KL ball that improves the surrogate") {
