@@ -226,3 +226,32 @@ TEST_CASE("segments: true next states at truncation and at autoreset; gae_segmen
   CHECK(again.obs.topRows(N) == last_next);
   CHECK(collector.env_steps() == 1000);
 }
+
+// CartPole-v1 episodes of an untrained policy end by termination within a few dozen steps: where
+// one ends mid-segment, s_{t+1} is the terminal state (outside the bounds), the next row is the
+// next episode's first state (within 0.05 of upright), and GAE does not bootstrap there.
+TEST_CASE("segments: termination mid-segment is recorded with the terminal state, and cuts the bootstrap") {
+  Rng rng(8);
+  VecEnv envs("cartpole", 3);
+  SegmentCollector collector(envs, 100, 12);
+  const auto policy = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, rng);
+  const Segment& seg = collector.collect(*policy, rng);
+  const int N = 3;
+  int terminations = 0;
+  for (int i = 0; i < N; ++i)
+    for (int t = 0; t + 1 < seg.T; ++t) {
+      if (!seg.terminated(t, i)) continue;
+      ++terminations;
+      CHECK(seg.ended(t, i));
+      const auto s = seg.next_obs.row(t * N + i);
+      CHECK((std::abs(s(0)) > 2.4 || std::abs(s(2)) > 12 * 2 * 3.14159265358979 / 360));
+      CHECK((seg.obs.row((t + 1) * N + i).array().abs() <= Scalar(0.05)).all());
+    }
+  CHECK(terminations >= 6);
+  // With V = 1 everywhere and r = 1: delta = 1 + gamma - 1 = gamma mid-episode, 1 - 1 = 0 at a termination.
+  const Eigen::MatrixXd ones = Eigen::MatrixXd::Ones(seg.T, N);
+  GaeResult<Eigen::MatrixXd> out;
+  gae_segment(seg.rewards, ones, ones, seg.terminated, seg.ended, 0.9, 0.5, out);
+  for (int i = 0; i < N; ++i)
+    for (int t = 0; t < seg.T; ++t) CHECK(out.delta(t, i) == doctest::Approx(seg.terminated(t, i) ? 0.0 : 0.9));
+}
