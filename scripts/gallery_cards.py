@@ -94,6 +94,18 @@ def rollout_balances(min_return: float) -> Check:
                  "(deterministic mode action, unseen start states)", fn)
 
 
+def evaluations_reach(min_return: float, max_steps: int, every: bool) -> Check:
+    """Every seed's (or more than half of the seeds') final policy evaluates >= min_return within max_steps."""
+    def fn(run):
+        evs = [(s.seed, s.summary.get("eval_return_mean", float("nan")), s.summary.get("env_steps", 0))
+               for s in run.seeds]
+        n_ok = sum(1 for _, e, n in evs if e >= min_return and n <= max_steps)
+        ok = n_ok == len(evs) if every else 2 * n_ok > len(evs)
+        return ok, f"{n_ok}/{len(evs)}: " + ", ".join(f"seed {s}: {e:.1f} after {n} steps" for s, e, n in evs)
+    return Check(f"{'every seed' if every else 'more than half of the seeds'}: the final policy averages "
+                 f"≥ {min_return:g} over its evaluation episodes (mode action) within {max_steps} env steps", fn)
+
+
 def _numbers_after(text: str, pattern: str) -> list[float]:
     return [float(x) for x in re.findall(pattern, text)]
 
@@ -147,6 +159,12 @@ JOBS = [
     # The book's critic fit (--k-max 2000) costs many minutes per seed; --full uses it.
     Job("reinforce_baseline", "reinforce_baseline", ["--quiet"], seeds=3, full_args=["--k-max", "2000"], est=90,
         threshold=475),
+    # Section 3.4.4-3.4.7 (no experiments in the book; x axis env steps; stop at a 20-episode 475 on CartPole)
+    Job("npg", "npg", ["--quiet"], seeds=3, est=4, threshold=475, window=20),
+    Job("trpo", "trpo", ["--quiet"], seeds=3, est=4, threshold=475, window=20),
+    Job("ppo_clip_objective", "ppo_clip_objective", est=1),
+    Job("ppo", "ppo", ["--quiet"], seeds=3, est=2, threshold=475, window=20),
+    Job("ppo_pendulum", "ppo", ["--env", "pendulum", "--quiet"], seeds=3, est=15, threshold=-250, window=20),
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -257,9 +275,34 @@ CARDS = [
          ["fig3.15.png", "fig3.15-1.png", "fig3.15-2.png", "fig3.15-3.png"],
          quote="Fig. 3.15 shows a sample rollout of the learned policy."),
     # Section 3.4
+    Card("s3.4.4-npg", "Natural policy gradient on CartPole-v1 (our extra figure)", "3.4.4",
+         quote="In practice, p_NPG is computed with conjugate gradient (CG) using Fisher–vector products; no "
+               "matrices are formed.",
+         job="npg", ours=["curve.svg", "{seed}/kl.svg"], check=evaluations_reach(475, 200_000, every=False),
+         note="kl.svg: the KL that each update actually moved, measured exactly on its batch, against δ; the "
+              "step sizes use the damped F + ξI, so the quadratic model overestimates the KL and it stays below δ."),
+    Card("s3.4.6-trpo", "TRPO on CartPole-v1 (our extra figure)", "3.4.6",
+         quote="we perform a backtracking line search to enforce the true (nonlinear) KL constraint and surrogate "
+               "improvement.",
+         job="trpo", ours=["curve.svg", "{seed}/kl.svg"], check=evaluations_reach(475, 200_000, every=False),
+         note="kl.svg: the KL of every accepted update against δ, and the backtracks of every line search. With "
+              "the default damping 0.1 the first step β⁰ passes every time, so TRPO takes NPG's steps here."),
     Card("fig3.16", "Fig. 3.16 — The clipped objective function in PPO", "3.4.7", book=[],
          quote="Let’s do a case analysis, as shown in Fig. 3.16.",
-         note="The book takes this figure from the PPO paper; it is not copied here — our own code will draw it."),
+         job="ppo_clip_objective", ours=["fig_3_16.svg"],
+         note="The book takes this figure from the PPO paper; it is not copied here. Ours is drawn from the "
+              "clipped_surrogate that PPO trains with (chapter3/3_4_7_ppo.cpp), with its autodiff derivative in r "
+              "below: A inside the clip range, 0 on the flat, profitable side."),
+    Card("s3.4.7-ppo", "PPO-Clip on CartPole-v1 (our extra figure)", "3.4.7",
+         quote="Proximal Policy Optimization (PPO) (Schulman et al. 2017) replaces the hard constraint with a "
+               "penalized (regularized) objective and optimizes it with standard first-order SGD",
+         job="ppo", ours=["curve.svg", "{seed}/rollout.svg", "{seed}/rollout_anim.svg"],
+         check=evaluations_reach(475, 100_000, every=True)),
+    Card("s3.4.7-ppo-pendulum", "PPO-Clip on Pendulum-v1 (our extra figure)", "3.4.7",
+         quote="Both versions are typically combined with a value-function loss and an entropy bonus to encourage "
+               "exploration",
+         job="ppo_pendulum", ours=["curve.svg", "{seed}/rollout.svg", "{seed}/rollout_anim.svg"],
+         check=evaluations_reach(-250, 300_000, every=False)),
     Card("fig3.17", "Fig. 3.17 — Learning curve (Soft Actor–Critic, CartPole)", "3.4.8.1", "Example 3.7",
          ["fig3.17.png"], quote="Fig. 3.17 shows the learning curve of SAC.",
          shows="reaches 500 near episode 165, dips, holds 500 from ≈ episode 293"),
