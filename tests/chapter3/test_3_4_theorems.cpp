@@ -390,20 +390,21 @@ TEST_CASE("conjugate gradient with Fisher-vector products matches a dense solve 
   VectorD g(F.dim());
   for (Eigen::Index i = 0; i < g.size(); ++i) g(i) = rng.normal();
   const VectorD exact = A.llt().solve(g);
-  const CgResult cg = conjugate_gradient(F, g, 1000, 1e-13);
+  const Vector gs = g.cast<Scalar>();
+  const CgResult cg = conjugate_gradient(F, gs, 1000, 1e-13);
   CHECK(cg.residual <= 1e-13);
   CHECK((to_double(cg.x) - exact).norm() <= 1e-8 * exact.norm());
   CHECK(cg.iterations < 1000);
   // ||p_k - p*||_A is non-increasing in k.
   double previous = INFINITY;
   for (int k = 1; k <= 25; ++k) {
-    const VectorD e = to_double(conjugate_gradient(F, g, k, 0).x) - exact;
+    const VectorD e = to_double(conjugate_gradient(F, gs, k, 0).x) - exact;
     const double err = std::sqrt(e.dot(A * e));
     CHECK(err <= previous * (1 + 1e-9));
     previous = err;
   }
   // The recurrence's residual is the true one.
-  const CgResult ten = conjugate_gradient(F, g, 10);
+  const CgResult ten = conjugate_gradient(F, gs, 10);
   CHECK(std::abs(ten.residual - (g - A * to_double(ten.x)).norm() / g.norm()) <= 1e-8);
 }
 
