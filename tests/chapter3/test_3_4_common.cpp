@@ -77,7 +77,7 @@ TEST_CASE("OnPolicyCollector: log pi_k, V, GAE and targets per copy, in the row 
   CHECK((z.target - z.values).cwiseAbs().maxCoeff() > 0);
 }
 
-TEST_CASE("shuffle_indices is a permutation; gather_rows takes the rows it names and checks its range") {
+TEST_CASE("shuffle_indices is a permutation, and gather_rows takes the rows it names and checks its range") {
   Rng rng(2);
   std::vector<int> index;
   shuffle_indices(index, 100, rng);
