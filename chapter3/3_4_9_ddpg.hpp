@@ -1,0 +1,144 @@
+// Section 3.4.9: the deterministic policy gradient and DDPG. See 3_4_9_ddpg.cpp.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "chapter3/common/critic.hpp"
+#include "chapter3/common/off_policy.hpp"
+#include "chapter3/common/params.hpp"
+#include "chapter3/common/replay_buffer.hpp"
+#include "chapter3/experiment/policy_file.hpp"
+#include "envs/env.hpp"
+
+namespace pgcpp {
+
+// ---- the section's formulas (tested in tests/chapter3/test_3_4_9_ddpg.cpp)
+
+// DDPG's critic target y = r + gamma (1 - d) Qbar(s', mu_thetabar(s')); all B x 1.
+Matrix dpg_critic_target(const Matrix& rewards, const Matrix& terminated, const Matrix& q_next, double gamma);
+
+// The actor's objective, to minimize: -1/B sum_i w_i Q(s_i, mu_theta(s_i)) for q_of_mu = Q(s,
+// mu_theta(s)) (B x 1, differentiable through mu_theta(s)) and constant state weights w (B x 1,
+// empty = all 1). Its negative gradient is the sample mean of (3.73)'s
+// g(s; theta) = grad_theta mu_theta(s) grad_a Q(s, a)|_{a = mu_theta(s)}: the off-policy DPG (3.72)
+// for states drawn from a behaviour's visitation rho^beta, the on-policy DPG (3.71) for states
+// weighted gamma^t along trajectories of mu_theta.
+ad::Var dpg_actor_loss(const ad::Var& q_of_mu, const Matrix& weights = Matrix());
+
+// A deterministic actor a = mu_theta(s) = a_bias + a_scale tanh(f_theta(s)), f an MLP (ReLU
+// hidden layers), so that every action lies in the box [low, high] (Example 3.9: tanh x 2).
+class DeterministicActor {
+ public:
+  DeterministicActor(ad::Mlp net, const Eigen::VectorXd& action_low, const Eigen::VectorXd& action_high);
+  // obs_dim -> hidden... -> act_dim, ReLU, tanh output.
+  static DeterministicActor make(const EnvSpec& env, const std::vector<int>& hidden, Rng& rng);
+
+  ad::Var operator()(const ad::Var& obs) const { return to_box(net_(obs)); }
+  // a_bias + a_scale y for y = tanh(f(s)) in [-1, 1]^m (e.g. a target network's output).
+  ad::Var to_box(const ad::Var& y) const;
+  Eigen::VectorXd act(const Eigen::VectorXd& obs) const;  // mu_theta(s), without recording
+
+  const ad::Mlp& net() const { return net_; }
+  ad::ParameterSet parameters() const { return net_.parameters(); }
+  // "deterministic-tanh 3-128-128-1 relu"; restore_deterministic_actor reads it back.
+  std::string describe() const { return "deterministic-tanh " + net_.describe(); }
+
+ private:
+  ad::Mlp net_;
+  RowVector scale_, shift_;
+};
+
+// The RestoreFn of run_experiment for a DeterministicActor saved in policy.safetensors: rebuilds it
+// from file.architecture for file.env, loads theta, returns mu_theta. Throws std::invalid_argument
+// for another architecture, one that does not fit the environment, or a theta of the wrong size.
+std::function<Eigen::VectorXd(const Eigen::VectorXd&)> restore_deterministic_actor(const PolicyFile& file);
+
+// Exploration noise eps_t, one value per action coordinate.
+//   Ornstein–Uhlenbeck (dt = 1): x_{t+1} = x_t + theta (0 - x_t) + sigma N(0, I), reset to 0 each
+//     episode; stationary variance sigma^2 / (theta (2 - theta)), lag-one correlation 1 - theta.
+//   Gaussian: eps_t ~ N(0, sigma^2 I), independent over t.
+class ExplorationNoise {
+ public:
+  enum class Kind { ornstein_uhlenbeck, gaussian };
+  ExplorationNoise(Kind kind, int dim, double sigma, double theta);
+  void reset();                        // x <- 0 (start of an episode)
+  const Eigen::VectorXd& sample(Rng& rng);  // the next eps_t
+
+ private:
+  Kind kind_;
+  double sigma_, theta_;
+  Eigen::VectorXd x_;
+};
+
+// Step 1's action: clip(mu + clip(eps, -c, c), low, high) coordinate-wise, into `action`.
+void explore(const Eigen::VectorXd& mu, const Eigen::VectorXd& eps, double noise_clip, const Eigen::VectorXd& low,
+             const Eigen::VectorXd& high, Eigen::VectorXd& action);
+
+// ---- DDPG (Example 3.9)
+
+// Example 3.9's settings are the defaults except the budget and the width (see the .cpp header).
+struct DdpgConfig : Params {
+  Param<long> steps{this, "--steps", 20'000, "budget in env steps (the book: 50000)", {1, 100'000'000}};
+  Param<double> lr_actor{this, "--lr-actor", 1e-3, "alpha_theta, Adam step size of mu", Range<double>::open_closed(0, 1)};
+  Param<double> lr_critic{this, "--lr-critic", 1e-3, "alpha_psi, Adam step size of Q", Range<double>::open_closed(0, 1)};
+  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
+  Param<std::vector<int>> hidden{this, "--hidden", {128, 128},
+                                 "hidden layer sizes of mu and Q (ReLU) (the book: 256,256)"};
+  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
+  Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
+  Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};
+  Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
+  Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-6) per round", {1, 1'000'000}};
+  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of both target networks (step 6)", {0, 1}};
+  Param<std::string> noise{this, "--noise", "ou", "exploration noise: Ornstein-Uhlenbeck or Gaussian", {"ou", "gaussian"}};
+  Param<double> noise_sigma{this, "--noise-sigma", 0.2, "sigma of the exploration noise", {0, 1e6}};
+  Param<double> ou_theta{this, "--ou-theta", 0.15, "theta of the Ornstein-Uhlenbeck noise (mean reversion)", {0, 1}};
+  Param<double> noise_clip{this, "--noise-clip", 0.5, "c: the noise is clipped to [-c, c] before adding", {0, 1e6}};
+};
+
+// Where the defaults differ from Example 3.9, and why (for --help; the .cpp header too).
+#define DDPG_DEFAULTS_NOTE                                                                                        \
+  "Defaults are Example 3.9's settings, from the course's example script (actor 3-H-H-1 ReLU, tanh x2; critic "    \
+  "4-H-H-1 ReLU; targets for both; Adam 1e-3 each; replay 200k; minibatch 256; Ornstein-Uhlenbeck noise theta "   \
+  "0.15, sigma 0.2, clipped to +-0.5, reset each episode; 1000 random steps; 50 gradient steps every 50 env "     \
+  "steps; tau = 0.005), except: 20k env steps instead of 50k (--steps 50000), and width H = 128 instead of 256 "   \
+  "(--hidden 256,256), for the time of a default run on one core."
+
+struct DdpgStats {
+  double critic_loss = std::numeric_limits<double>::quiet_NaN();  // NaN before the first update
+  double actor_loss = std::numeric_limits<double>::quiet_NaN();   // -1/B sum Q(s, mu(s))
+  long updates = 0;
+};
+
+using DdpgCallback = std::function<void(long env_steps, double episode_return, int length, const DdpgStats& stats)>;
+
+// mu_theta and Q_psi with their targets mu_thetabar, Q_psibar (Initialize: thetabar <- theta,
+// psibar <- psi) and their optimizers. Throws std::invalid_argument for a discrete action space.
+class DdpgAgent {
+ public:
+  DdpgAgent(const DdpgConfig& cfg, const EnvSpec& env, Rng& rng);
+  // Steps 3-6 on the minibatch D. Throws std::runtime_error for a non-finite loss.
+  void update(const ReplayBatch& D);
+  std::shared_ptr<const DeterministicActor> actor() const { return actor_; }
+  const ad::Mlp& critic() const { return q_; }
+  const DdpgStats& stats() const { return stats_; }
+
+ private:
+  const DdpgConfig& cfg_;
+  std::shared_ptr<DeterministicActor> actor_;
+  ad::Mlp q_;
+  TargetNetwork actor_target_, q_target_;
+  FrozenCopy q_frozen_;
+  ad::Adam actor_opt_, critic_opt_;
+  DdpgStats stats_;
+};
+
+// Trains agent on env for cfg.steps env steps: the random warm-up, then exploration around
+// mu_theta; every update_every steps after the warm-up, gradient_steps updates, each on a fresh
+// minibatch.
+void train_ddpg(const DdpgConfig& cfg, Env& env, DdpgAgent& agent, Rng& rng, const DdpgCallback& on_episode);
+
+}  // namespace pgcpp

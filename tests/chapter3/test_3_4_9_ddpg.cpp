@@ -1,0 +1,270 @@
+// Section 3.4.9's deterministic policy gradient, numerically, on the scalar linear-quadratic problem
+// of envs/linear_quadratic.hpp, where J(k), Q^{mu_k} and dJ/dk have closed forms:
+//   - (3.71): the on-policy DPG, E_{s ~ rho^mu}[grad_k mu_k(s) grad_a Q(s, a)|_{a = mu_k(s)}], with the
+//     gradients taken by the autodiff through dpg_actor_loss (chapter3/3_4_9_ddpg.hpp) and the
+//     expectation exactly (Gauss–Hermite in x0, every step of the trajectory) or by Monte Carlo,
+//     equals the closed-form dJ/dk;
+//   - (3.72), Theorem 3.9 and (3.73): under a behaviour state distribution covering the states, the
+//     off-policy DPG has the same sign as dJ/dk everywhere and vanishes at the same k*, where mu is
+//     greedy for its own Q (grad_a Q = 0 at every state);
+// and DDPG's pieces: the critic target is the Bellman equation of Q^mu, the exploration noise has
+// the Ornstein–Uhlenbeck process's moments, actions are clipped as step 1 says.
+// Monte-Carlo checks: fixed seeds, 4.5 standard errors (false-fail rate 6.8e-6 per coordinate).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "autodiff/autodiff.hpp"
+#include "chapter3/3_4_9_ddpg.hpp"
+#include "envs/linear_quadratic.hpp"
+#include "tests/needs_double.hpp"
+
+using namespace pgcpp;
+using ad::Var;
+
+namespace {
+
+constexpr double kEps = std::numeric_limits<Scalar>::epsilon();
+
+// Q^{mu_k}(x, u) as an autodiff expression in u (x and k constants): -(q x^2 + r u^2) - gamma P(k) (a x + b u)^2.
+Var lq_q(const LinearQuadratic& lq, double k, const Matrix& x, const Var& u) {
+  const Var xs(x);
+  const Var next = xs * static_cast<Scalar>(lq.a) + u * static_cast<Scalar>(lq.b);
+  return -(ad::square(xs) * static_cast<Scalar>(lq.q) + ad::square(u) * static_cast<Scalar>(lq.r)) -
+         ad::square(next) * static_cast<Scalar>(lq.gamma * lq.value_coefficient(k));
+}
+
+// The DPG at k for states x (B x 1) with weights w: -d/dk of dpg_actor_loss(Q(x, k x), w), by
+// the autodiff, with mu_k(x) = k x built from the 1 x 1 parameter k.
+double dpg(const LinearQuadratic& lq, double k, const Matrix& x, const Matrix& w) {
+  const Var theta(Matrix::Constant(1, 1, static_cast<Scalar>(k)), true);
+  const Var u = Var(x) * ad::broadcast_to(theta, x.rows(), 1);  // mu_theta(x) = theta x
+  const Var loss = dpg_actor_loss(lq_q(lq, k, x, u), w);
+  return -static_cast<double>(ad::grad(loss, {theta})[0].value()(0, 0)) * static_cast<double>(x.rows());
+}
+
+// 20-point Gauss–Hermite (probabilists'): E[f(Z)], Z ~ N(0, 1), exact for polynomials of degree < 40.
+void gauss_hermite(std::vector<double>& nodes, std::vector<double>& weights) {
+  const int n = 20;
+  // Golub-Welsch: eigenvalues of the Jacobi matrix of the Hermite_e recurrence.
+  Eigen::MatrixXd J = Eigen::MatrixXd::Zero(n, n);
+  for (int i = 1; i < n; ++i) J(i, i - 1) = J(i - 1, i) = std::sqrt(static_cast<double>(i));
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(J);
+  nodes.resize(n);
+  weights.resize(n);
+  for (int i = 0; i < n; ++i) {
+    nodes[static_cast<std::size_t>(i)] = eig.eigenvalues()(i);
+    weights[static_cast<std::size_t>(i)] = eig.eigenvectors()(0, i) * eig.eigenvectors()(0, i);
+  }
+}
+
+// On-policy state weighting of (3.71): the unnormalized discounted visitation of mu_k from x0 ~
+// N(x0_mean, x0_std^2), exactly: states c^t x0_j at Gauss–Hermite nodes, weights w_j gamma^t.
+// Returned as B rows with weights multiplied by B (dpg() divides by B through the mean).
+void on_policy_states(const LinearQuadratic& lq, double k, int T, Matrix& x, Matrix& w) {
+  std::vector<double> z, wz;
+  gauss_hermite(z, wz);
+  const double c = lq.closed_loop(k);
+  const int n = static_cast<int>(z.size());
+  x.resize(n * T, 1);
+  w.resize(n * T, 1);
+  for (int j = 0; j < n; ++j) {
+    double xt = lq.x0_mean + lq.x0_std * z[static_cast<std::size_t>(j)], discount = 1;
+    for (int t = 0; t < T; ++t) {
+      x(j * T + t, 0) = static_cast<Scalar>(xt);
+      w(j * T + t, 0) = static_cast<Scalar>(wz[static_cast<std::size_t>(j)] * discount);
+      xt *= c;
+      discount *= lq.gamma;
+    }
+  }
+}
+
+// k* with dJ/dk(k*) = 0, by bisection on the closed form (J is concave on the stable interval here).
+double optimal_gain(const LinearQuadratic& lq) {
+  double lo = -1.8, hi = 0.0;  // dJ/dk > 0 at lo, < 0 at hi for the default problem (checked below)
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (lq.dJ_dk(mid) > 0 ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+// (3.71): grad J(theta) = E_{s ~ rho^mu}[grad_theta mu(s) grad_a Q^mu(s, a)|_{a = mu(s)}], rho^mu the
+// unnormalized discounted visitation; the closed form dJ/dk of envs/linear_quadratic.hpp is derived
+// from J(k) = -P(k) E[x0^2] directly.
+TEST_CASE("(3.71): the on-policy DPG through dpg_actor_loss equals the closed-form dJ/dk" *
+          NEEDS_DOUBLE("agreement to 1e-9 of an exact expectation")) {
+  const LinearQuadratic lq;
+  for (double k : {-1.2, -0.6, 0.0, 0.1}) {
+    CAPTURE(k);
+    REQUIRE(lq.stable(k));
+    Matrix x, w;
+    on_policy_states(lq, k, 2000, x, w);  // (gamma c^2)^2000 < 1e-40 for these k
+    CHECK(std::abs(dpg(lq, k, x, w) - lq.dJ_dk(k)) < 1e-9 * (1 + std::abs(lq.dJ_dk(k))));
+    // The state weighting matters: without gamma^t along the trajectory the result differs.
+    Matrix w_flat = w;
+    for (Eigen::Index i = 0; i < w.rows(); ++i) w_flat(i, 0) = w(i - i % 2000, 0);
+    CHECK(std::abs(dpg(lq, k, x, w_flat) - lq.dJ_dk(k)) > 1e-3 * std::abs(lq.dJ_dk(k)));
+  }
+}
+
+// The same by Monte Carlo, as DDPG estimates it: sampled x0, per-trajectory sums of gamma^t g(x_t).
+TEST_CASE("(3.71) by Monte Carlo: sampled trajectories of mu_k give dJ/dk within SE") {
+  const LinearQuadratic lq;
+  Rng rng(1);
+  const int n = 400, T = 300;
+  for (double k : {-1.2, 0.0}) {
+    CAPTURE(k);
+    std::vector<double> per_trajectory;
+    Matrix x(T, 1), w(T, 1);
+    for (int i = 0; i < n; ++i) {
+      double xt = lq.sample_initial(rng), discount = 1;
+      for (int t = 0; t < T; ++t) {
+        x(t, 0) = static_cast<Scalar>(xt);
+        w(t, 0) = static_cast<Scalar>(discount);
+        xt *= lq.closed_loop(k);
+        discount *= lq.gamma;
+      }
+      per_trajectory.push_back(dpg(lq, k, x, w));
+    }
+    const Eigen::Map<const Eigen::ArrayXd> g(per_trajectory.data(), n);
+    const double se = std::sqrt((g - g.mean()).square().sum() / (n - 1) / n);
+    CHECK(std::abs(g.mean() - lq.dJ_dk(k)) < 4.5 * se + 1e3 * kEps * std::abs(lq.dJ_dk(k)));
+  }
+}
+
+// Theorem 3.9 with (3.72)-(3.73): g(s; theta) = grad_theta mu(s) grad_a Q(s, a)|_{a = mu(s)}. Here
+// g(x; k) = -2 x^2 (r k + gamma b c P(k)), one sign for every x, so with any behaviour visitation
+// rho^beta > 0 the off-policy DPG is E_beta[x^2] / E_mu[x^2] times the on-policy one: zero at the
+// same k*, the same sign elsewhere, and a step along it improves J.
+TEST_CASE("theorem 3.9: the off-policy DPG (3.72) vanishes at the same k* as dJ/dk and has its sign elsewhere" *
+          NEEDS_DOUBLE("stationarity to 1e-10")) {
+  const LinearQuadratic lq;
+  REQUIRE(lq.dJ_dk(-1.8) > 0);
+  REQUIRE(lq.dJ_dk(0.0) < 0);
+  const double k_star = optimal_gain(lq);
+  CHECK(std::abs(lq.dJ_dk(k_star)) < 1e-10);
+  // A covering behaviour: the visitation of noisy exploration, here x ~ N(0.3, 2^2) (exact by
+  // Gauss–Hermite, weights summing to 1), positive on the whole line.
+  std::vector<double> z, wz;
+  gauss_hermite(z, wz);
+  Matrix xb(static_cast<Eigen::Index>(z.size()), 1), wb(static_cast<Eigen::Index>(z.size()), 1);
+  double second_moment = 0;
+  for (std::size_t j = 0; j < z.size(); ++j) {
+    xb(static_cast<Eigen::Index>(j), 0) = static_cast<Scalar>(0.3 + 2.0 * z[j]);
+    wb(static_cast<Eigen::Index>(j), 0) = static_cast<Scalar>(wz[j] * static_cast<double>(z.size()));
+    second_moment += wz[j] * std::pow(0.3 + 2.0 * z[j], 2);
+  }
+  const auto off_policy = [&](double k) { return dpg(lq, k, xb, wb) / static_cast<double>(xb.rows()); };
+
+  // At k*: mu is greedy for its own Q, grad_a Q(x, k* x) = 0 at every state, and both gradients vanish.
+  for (double x0 : {-3.0, 0.1, 2.5}) {
+    const Var u(Matrix::Constant(1, 1, static_cast<Scalar>(k_star * x0)), true);
+    const Var q = lq_q(lq, k_star, Matrix::Constant(1, 1, static_cast<Scalar>(x0)), u);
+    CHECK(std::abs(ad::grad(q, {u})[0].value()(0, 0)) < 1e-10);
+  }
+  CHECK(std::abs(off_policy(k_star)) < 1e-10);
+  // Elsewhere: the same sign, in the ratio of the state weightings, and ascent on J_beta improves J.
+  for (double k : {-1.5, -1.0, k_star - 0.05, k_star + 0.05, 0.0, 0.1}) {
+    CAPTURE(k);
+    const double on = lq.dJ_dk(k), off = off_policy(k), c = lq.closed_loop(k);
+    CHECK((off > 0) == (on > 0));
+    const double ratio = second_moment * (1 - lq.gamma * c * c) / lq.x0_second_moment();
+    CHECK(std::abs(off - ratio * on) < 1e-9 * (1 + std::abs(on)));
+    CHECK(lq.J(k + 1e-3 * off) > lq.J(k));
+  }
+}
+
+TEST_CASE("DDPG critic target: with Q^mu and mu_k, y = r + gamma Q(x', mu(x')) reproduces Q(x, u); terminal s' gives r") {
+  const LinearQuadratic lq;
+  const double k = -0.7;
+  Rng rng(2);
+  const int B = 16;
+  Matrix r(B, 1), x_next(B, 1), q_next(B, 1), q_now(B, 1);
+  for (int i = 0; i < B; ++i) {
+    const double x = rng.normal(0, 2), u = rng.normal(0, 1), xn = lq.next_state(x, u);
+    r(i, 0) = static_cast<Scalar>(lq.reward(x, u));
+    q_next(i, 0) = static_cast<Scalar>(lq.Q(k, xn, k * xn));
+    q_now(i, 0) = static_cast<Scalar>(lq.Q(k, x, u));
+  }
+  const Matrix y = dpg_critic_target(r, Matrix::Zero(B, 1), q_next, lq.gamma);
+  CHECK((y - q_now).cwiseAbs().maxCoeff() < 100 * kEps * q_now.cwiseAbs().maxCoeff());
+  CHECK((dpg_critic_target(r, Matrix::Ones(B, 1), q_next, lq.gamma) - r).cwiseAbs().maxCoeff() == 0);
+  CHECK_THROWS_AS(dpg_critic_target(r, Matrix::Zero(B - 1, 1), q_next, lq.gamma), std::invalid_argument);
+  CHECK_THROWS_AS(dpg_actor_loss(Var(Matrix::Zero(B, 2))), std::invalid_argument);
+}
+
+// Ornstein–Uhlenbeck with dt = 1: x_{t+1} = (1 - theta) x_t + sigma N(0, 1), an AR(1) process with
+// stationary mean 0, variance sigma^2 / (1 - (1 - theta)^2) and lag-one correlation 1 - theta.
+TEST_CASE("exploration noise: OU moments and lag-one correlation within SE, Gaussian independence, reset, clipping") {
+  Rng rng(3);
+  const double sigma = 0.2, theta = 0.15, rho = 1 - theta;
+  const double var = sigma * sigma / (1 - rho * rho);
+  ExplorationNoise ou(ExplorationNoise::Kind::ornstein_uhlenbeck, 1, sigma, theta);
+  for (int t = 0; t < 200; ++t) ou.sample(rng);  // burn-in: rho^200 ~ 1e-14
+  const int n = 200'000;
+  std::vector<double> x(n);
+  for (int t = 0; t < n; ++t) x[static_cast<std::size_t>(t)] = ou.sample(rng)(0);
+  double mean = 0, m2 = 0, lag = 0;
+  for (int t = 0; t < n; ++t) mean += x[static_cast<std::size_t>(t)] / n;
+  for (int t = 0; t < n; ++t) m2 += std::pow(x[static_cast<std::size_t>(t)], 2) / n;
+  for (int t = 0; t + 1 < n; ++t) lag += x[static_cast<std::size_t>(t)] * x[static_cast<std::size_t>(t) + 1] / (n - 1);
+  // Standard errors of an AR(1) sample: mean sqrt(var (1 + rho) / (n (1 - rho))); second moment
+  // var sqrt(2 (1 + rho^2) / (n (1 - rho^2))); lag-one product about var sqrt((1 + rho^2)... )
+  // bounded here by the second moment's times 2.
+  const double se_mean = std::sqrt(var * (1 + rho) / (n * (1 - rho)));
+  const double se_m2 = var * std::sqrt(2 * (1 + rho * rho) / (n * (1 - rho * rho)));
+  CHECK(std::abs(mean) < 4.5 * se_mean);
+  CHECK(std::abs(m2 - var) < 4.5 * se_m2);
+  CHECK(std::abs(lag - rho * var) < 4.5 * 2 * se_m2);
+  ou.reset();
+  Rng same(9), again(9);
+  const double first = ou.sample(same)(0);
+  CHECK(first == doctest::Approx(sigma * again.normal()));  // from x = 0: one innovation
+  // Gaussian: variance sigma^2, uncorrelated.
+  ExplorationNoise gauss(ExplorationNoise::Kind::gaussian, 2, sigma, theta);
+  double g2 = 0, glag = 0, previous = 0;
+  for (int t = 0; t < n; ++t) {
+    const double g = gauss.sample(rng)(1);
+    g2 += g * g / n;
+    glag += g * previous / n;
+    previous = g;
+  }
+  const double se_g2 = sigma * sigma * std::sqrt(2.0 / n);
+  CHECK(std::abs(g2 - sigma * sigma) < 4.5 * se_g2);
+  CHECK(std::abs(glag) < 4.5 * sigma * sigma / std::sqrt(n));
+  // Step 1: clip(mu + clip(eps, -c, c), low, high).
+  Eigen::VectorXd a;
+  const Eigen::VectorXd low = Eigen::VectorXd::Constant(2, -2), high = Eigen::VectorXd::Constant(2, 2);
+  explore((Eigen::VectorXd(2) << 1.0, 1.9).finished(), (Eigen::VectorXd(2) << 3.0, 0.3).finished(), 0.5, low, high, a);
+  CHECK(a(0) == doctest::Approx(1.5));  // the noise clipped to 0.5
+  CHECK(a(1) == 2.0);                   // the action clipped to the box
+}
+
+TEST_CASE("deterministic actor: actions inside the box, a_scale tanh + a_bias, saved and restored") {
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  Rng rng(4);
+  const DeterministicActor actor = DeterministicActor::make(env->spec(), {16, 16}, rng);
+  CHECK(actor.describe() == "deterministic-tanh 3-16-16-1 relu");
+  Matrix obs(50, 3);
+  for (Eigen::Index i = 0; i < obs.size(); ++i) obs(i) = static_cast<Scalar>(10 * rng.normal());
+  const Matrix a = actor(Var(obs)).value();
+  CHECK(a.cwiseAbs().maxCoeff() <= 2);
+  const Matrix y = actor.net()(Var(obs)).value();
+  CHECK((a - 2 * y).cwiseAbs().maxCoeff() < 10 * kEps);
+  PolicyFile file{.architecture = actor.describe(), .env = "Pendulum-v1", .theta = actor.parameters().flatten()};
+  const auto restored = restore_deterministic_actor(file);
+  const Eigen::VectorXd s = (Eigen::VectorXd(3) << 0.3, -0.9, 2.0).finished();
+  CHECK((restored(s) - actor.act(s)).cwiseAbs().maxCoeff() == 0);
+  file.architecture = "deterministic-tanh 3-16-16-2 relu";
+  CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
+  file.architecture = "squashed-gaussian 3-16-16-2 relu";
+  CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
+  file.architecture = actor.describe();
+  file.theta = Vector::Zero(5);
+  CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
+}

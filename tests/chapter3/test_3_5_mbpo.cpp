@@ -1,0 +1,206 @@
+// Section 3.5's pieces: the known reward of model transitions, the dynamics ensemble (Delta s,
+// member by member), short model rollouts from recent real states with a random member per step,
+// and SAC's minibatches mixing a fraction p_model of model data; a short MBPO run's bookkeeping.
+// Frequencies are checked against 4.5 binomial standard errors (false-fail rate < 1e-5 each).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "chapter3/3_5_mbpo.hpp"
+#include "envs/pendulum.hpp"
+#include "tests/needs_double.hpp"
+
+using namespace pgcpp;
+using ad::Var;
+
+namespace {
+
+constexpr double kEps = std::numeric_limits<Scalar>::epsilon();
+
+// `n` transitions of Pendulum-v1 under uniformly random torques (with resets), into D.
+void random_pendulum_data(ReplayBuffer& D, int n, Rng& rng) {
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  Eigen::VectorXd s = env->reset(rng), s_next(3), a(1);
+  for (int t = 0; t < n; ++t) {
+    random_action(env->spec(), rng, a);
+    bool terminated = false, truncated = false;
+    const double r = env->step(a, s_next, terminated, truncated);
+    D.add(s, a, r, s_next, terminated);
+    s = truncated ? env->reset(rng) : s_next;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("pendulum_reward: the known formula equals Pendulum-v1's reward, torques clipped to [-2, 2]") {
+  Pendulum env;
+  Rng rng(1);
+  const int n = 200;
+  Matrix obs(n, 3), actions(n, 1), expected(n, 1);
+  for (int i = 0; i < n; ++i) {
+    const Eigen::Vector2d state(rng.uniform(-10, 10), rng.uniform(-8, 8));  // any angle, any speed
+    env.reset(rng);
+    env.set_state(state);
+    obs.row(i) = env.observation().transpose().cast<Scalar>();
+    const Eigen::VectorXd u = Eigen::VectorXd::Constant(1, rng.uniform(-3, 3));
+    actions(i, 0) = static_cast<Scalar>(u(0));
+    expected(i, 0) = static_cast<Scalar>(env.step(u).reward);
+  }
+  const Matrix r = pendulum_reward(obs, actions);
+  for (int i = 0; i < n; ++i) CHECK(std::abs(r(i, 0) - expected(i, 0)) < 50 * kEps * (1 + std::abs(expected(i, 0))));
+  CHECK_THROWS_AS(pendulum_reward(Matrix::Zero(3, 2), Matrix::Zero(3, 1)), std::invalid_argument);
+}
+
+TEST_CASE("dynamics ensemble: predict adds each row's own member's Delta s; training fits Pendulum's Delta s") {
+  Rng rng(2);
+  ReplayBuffer D(10'000, 3, 1), held_out(2000, 3, 1);
+  random_pendulum_data(D, 4000, rng);
+  random_pendulum_data(held_out, 2000, rng);
+  DynamicsEnsemble ensemble(2, 3, 1, {64, 64}, 1e-3, rng);
+
+  ReplayBatch test;
+  held_out.sample(1000, rng, test);
+  Matrix input(test.size(), 4);
+  input << test.obs, test.actions;
+  // s' = s + f_k(s, a), k per row.
+  std::vector<int> member(static_cast<std::size_t>(test.size()));
+  for (std::size_t i = 0; i < member.size(); ++i) member[i] = static_cast<int>(i % 2);
+  Matrix predicted;
+  ensemble.predict(test.obs, test.actions, member, predicted);
+  const Matrix f0 = ensemble.model(0)(Var(input)).value(), f1 = ensemble.model(1)(Var(input)).value();
+  for (Eigen::Index i = 0; i < test.size(); ++i) {
+    const Matrix& f = i % 2 == 0 ? f0 : f1;
+    CHECK((predicted.row(i) - test.obs.row(i) - f.row(i)).cwiseAbs().maxCoeff() < 10 * kEps);
+  }
+  CHECK_THROWS_AS(ensemble.predict(test.obs, test.actions, std::vector<int>(member.size(), 2), predicted),
+                  std::invalid_argument);
+
+  // Fitting: the held-out error of Delta s falls below 5% of its variance (from ~100% untrained).
+  const Matrix delta = test.next_obs - test.obs;
+  const double variance = (delta.rowwise() - delta.colwise().mean()).array().square().sum();
+  const auto error = [&] {
+    ensemble.predict(test.obs, test.actions, member, predicted);
+    return (predicted - test.next_obs).array().square().sum();
+  };
+  const double before = error();
+  for (int k = 0; k < 400; ++k) ensemble.train_step(D, 256, rng);
+  const double after = error();
+  CAPTURE(before / variance);
+  CAPTURE(after / variance);
+  CHECK(after < 0.05 * variance);
+  CHECK(after < 0.1 * before);
+}
+
+TEST_CASE("model rollouts: starts x H transitions from recent real states, a uniform member per row and step, "
+          "s' = s + f_k(s, a), the known reward, never done") {
+  Rng rng(3);
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  SacConfig sac;
+  sac.hidden = std::vector<int>{8, 8};
+  SacAgent agent(sac, env->spec(), rng);
+  // Member k predicts the constant Delta s = (0, 0, k + 1): all weights 0, last bias (0, 0, k + 1).
+  const int K = 4;
+  DynamicsEnsemble ensemble(K, 3, 1, {8}, 1e-3, rng);
+  for (int k = 0; k < K; ++k) {
+    ad::ParameterSet p = ensemble.model(k).parameters();
+    for (std::size_t i = 0; i < p.size(); ++i) p[i].mutable_value().setZero();
+    p[p.size() - 1].mutable_value()(0, 2) = static_cast<Scalar>(k + 1);
+  }
+  // Real transitions whose state records their index: s = (cos, sin, index / 100).
+  ReplayBuffer real(1000, 3, 1);
+  for (int t = 0; t < 100; ++t) {
+    const Eigen::Vector3d s(std::cos(0.1 * t), std::sin(0.1 * t), t / 100.0);
+    real.add(s, Eigen::VectorXd::Zero(1), 0, s, false);
+  }
+  ReplayBuffer model(100'000, 3, 1);
+  const int starts = 2000, H = 2;
+  std::vector<int> members;
+  const long pushed = model_rollouts(ensemble, agent, real, 30, starts, H, model, rng, &members);
+  CHECK(pushed == starts * H);
+  REQUIRE(model.size() == starts * H);
+  REQUIRE(members.size() == static_cast<std::size_t>(starts * H));
+  ReplayBatch all;
+  Eigen::VectorXi index(model.size());
+  for (Eigen::Index i = 0; i < index.size(); ++i) index(i) = static_cast<int>(i);
+  model.gather(index, all);
+  const Matrix r = pendulum_reward(all.obs, all.actions);
+  std::vector<double> count(K, 0.0);
+  for (int h = 0; h < H; ++h)
+    for (int i = 0; i < starts; ++i) {
+      const Eigen::Index row = h * starts + i;
+      const int k = members[static_cast<std::size_t>(row)];
+      count[static_cast<std::size_t>(k)] += 1;
+      // s' - s is the member's Delta s; the reward is the formula's; never done.
+      CHECK((all.next_obs.row(row) - all.obs.row(row) - Eigen::RowVector3d(0, 0, k + 1).cast<Scalar>()).cwiseAbs().maxCoeff() <
+            10 * kEps * (1 + std::abs(all.obs(row, 2))));
+      CHECK(all.rewards(row, 0) == r(row, 0));
+      CHECK(all.terminated(row, 0) == 0);
+      CHECK(std::abs(all.actions(row, 0)) <= 2);
+      if (h == 0) {
+        // From the latest 30 real transitions: indices 70..99.
+        const double t = std::round(100 * all.obs(row, 2));
+        CHECK(t >= 70);
+        CHECK(t <= 99);
+      } else {
+        CHECK((all.obs.row(row) - all.next_obs.row(row - starts)).cwiseAbs().maxCoeff() == 0);  // s <- s'
+      }
+    }
+  const double n = starts * H, se = std::sqrt(n * 0.25 * 0.75);
+  for (int k = 0; k < K; ++k) CHECK(std::abs(count[static_cast<std::size_t>(k)] - n / K) < 4.5 * se);
+}
+
+TEST_CASE("mixed minibatch: round(p_model B) model rows first, the rest real; storage reused") {
+  Rng rng(4);
+  ReplayBuffer model(500, 3, 1), real(500, 3, 1);
+  for (int t = 0; t < 300; ++t) {
+    const Eigen::Vector3d s(t, 0, 0);
+    model.add(s, Eigen::VectorXd::Zero(1), -1, s, false);
+    real.add(s, Eigen::VectorXd::Zero(1), +1, s, t % 7 == 0);
+  }
+  ReplayBatch a, b, out;
+  for (const auto& [p, expected_model] : {std::pair{0.9, 230}, std::pair{0.0, 0}, std::pair{1.0, 256}, std::pair{0.5, 128}}) {
+    CAPTURE(p);
+    mixed_minibatch(model, real, p, 256, rng, a, b, out);
+    REQUIRE(out.size() == 256);
+    CHECK((out.rewards.topRows(expected_model).array() == -1).all());
+    CHECK((out.rewards.bottomRows(256 - expected_model).array() == 1).all());
+  }
+  const Scalar* before = out.obs.data();
+  mixed_minibatch(model, real, 0.9, 256, rng, a, b, out);
+  CHECK(out.obs.data() == before);
+}
+
+TEST_CASE("MBPO: a short run fits the models, pushes rounds x starts x H model transitions, updates SAC G_rl times a round") {
+  MbpoConfig cfg;
+  cfg.steps = 400;
+  cfg.warmup = 200;
+  cfg.update_every = 50;
+  cfg.gradient_steps = 3;
+  cfg.model_steps = 4;
+  cfg.rollout_starts = 20;
+  cfg.horizon = 3;
+  cfg.batch_size = 32;
+  cfg.model_batch = 32;
+  cfg.hidden = std::vector<int>{8, 8};
+  cfg.model_hidden = std::vector<int>{8};
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  Rng rng(5);
+  SacAgent agent(cfg, env->spec(), rng);
+  DynamicsEnsemble ensemble(cfg.ensemble, 3, 1, cfg.model_hidden, cfg.lr_model, rng);
+  std::vector<long> ends;
+  MbpoStats last;
+  train_mbpo(cfg, *env, agent, ensemble, rng, [&](long steps, double, int length, const MbpoStats& stats) {
+    CHECK(length == 200);
+    ends.push_back(steps);
+    last = stats;
+  });
+  CHECK(ends == std::vector<long>{200, 400});
+  const long rounds = (400 - 200) / 50;  // after steps 250, 300, 350, 400
+  CHECK(last.model_transitions == rounds * 20 * 3);
+  CHECK(last.sac.updates == rounds * 3);
+  CHECK(std::isfinite(last.model_loss));
+  const std::unique_ptr<Env> cartpole = make_env("CartPole-v1");
+  CHECK_THROWS_AS(train_mbpo(cfg, *cartpole, agent, ensemble, rng, {}), std::invalid_argument);
+}
