@@ -228,7 +228,7 @@ void train(const OffPolicyConfig& cfg, Env& env, const Policy& policy, Model& mo
   double episode_return = 0;
   int length = 0;
   long episodes = 0, updates = 0;
-  for (long t = 1; episodes < cfg.episodes; ++t) {
+  for (long t = 1; episodes < cfg.episodes && (cfg.env_steps == 0 || t <= cfg.env_steps); ++t) {
     // 1. Interact & store: a ~ b(.|s), keeping log b(a|s) to form rho later.
     if constexpr (std::is_same_v<Model, DiscreteModel>) {
       const double progress = std::min(1.0, static_cast<double>(t - 1) / static_cast<double>(cfg.eps_steps));

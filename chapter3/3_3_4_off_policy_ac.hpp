@@ -16,6 +16,8 @@ namespace pgcpp {
 // switches to Example 3.6's. Where we differ from the examples, and why: kOffPolicyDefaultsNote.
 struct OffPolicyConfig : Params {
   Param<long> episodes{this, "--episodes", 2000, "budget in episodes (Pendulum: 300)", {1, 10'000'000}};
+  Param<long> env_steps{this, "--env-steps", 0, "budget in env steps, whichever budget ends first (0 = none)",
+                        {0, 1'000'000'000}};
   Param<double> lr_actor{this, "--lr-actor", 1e-3, "alpha_theta, Adam step size of pi (Pendulum: 3e-4)",
                          Range<double>::open_closed(0, 1)};
   Param<double> lr_critic{this, "--lr-critic", 1e-3, "alpha_psi, Adam step size of Q (Pendulum: 3e-4)",
@@ -37,7 +39,7 @@ struct OffPolicyConfig : Params {
   Param<int> actor_steps{this, "--actor-steps", 1, "actor steps per update (steps 5-7), each on a fresh minibatch",
                          {0, 10'000}};
   Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of the target network (step 8)", {0, 1}};
-  Param<double> is_clip{this, "--is-clip", 10, "c >= 1, clip of the importance ratio rho (3.42)", {1, 1e300}};
+  Param<double> is_clip{this, "--is-clip", 10, "c >= 1, clip of the importance ratio rho (3.42); 1e6 = no clipping in practice", {1, 1e6}};
   Param<double> clip{this, "--clip", 1.0, "gradient-norm clip of actor and critic (0 = none)", {0, 1e6}};
   Param<bool> no_normalize{this, "--no-normalize", false, "skip step 5's normalization of the advantages"};
   // Discrete actions: the behaviour b = (1 - eps) pi + eps / |A|, eps decaying linearly.

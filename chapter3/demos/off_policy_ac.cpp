@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       .figure = "Fig. " + std::string(pendulum ? "3.14" : "3.11") + " — Off-policy actor–critic",
       .rollout_figure = "Fig. " + std::string(pendulum ? "3.15" : "3.12") + " — Policy rollout (off-policy actor–critic)",
       .loss_columns = {"policy_loss", "q_loss", "rho_clipped"},
-      .budget = {.episodes = cfg.episodes},
+      .budget = {.episodes = cfg.episodes, .env_steps = cfg.env_steps},
       .hyperparameters = &cfg,
       .reference_return = cfg.solved,
       .reference_label = pendulum ? "book's stopping level" : "solved"};
