@@ -11,6 +11,8 @@
 #include <system_error>
 #include <thread>
 
+#include <time.h>  // clock_gettime(CLOCK_THREAD_CPUTIME_ID): the seed's own CPU time
+
 
 #include "chapter3/experiment/program.hpp"
 #include "chapter3/experiment/run_internal.hpp"
@@ -24,6 +26,14 @@ using detail::json_string;
 using detail::JsonObject;
 
 namespace {
+
+// CPU time of the calling thread: a seed's training runs on one thread, so this is its cost on
+// one core, whatever else shares the machine (wall_seconds is not, on a loaded machine).
+double thread_cpu_seconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return std::nan("");
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 constexpr int kEvalEpisodes = 20;
 constexpr int kMaxSeeds = 64;  // RunOptions::seeds' range
 }  // namespace
@@ -118,7 +128,7 @@ class Experiment {
     bool ok = false;
     std::string error;
     long env_steps = 0, episodes = 0;
-    double wall_seconds = 0, final_return = 0;
+    double wall_seconds = 0, cpu_seconds = 0, final_return = 0;
     std::vector<double> returns;
     std::vector<long> end_steps;
     Evaluation eval;
@@ -176,6 +186,7 @@ std::string list_files(const fs::path& dir) {
 
 void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = thread_cpu_seconds();
   try {
     fs::create_directories(o.dir);
     // Outputs of an earlier run in this folder would look like results of this one.
@@ -194,6 +205,7 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
       throw;
     }
     o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    o.cpu_seconds = thread_cpu_seconds() - cpu0;
     progress_->update(slot, log.iteration_, log.env_steps(), log.episodes(), log.recent_return(kRecentEpisodes));
     progress_->done(slot);
     o.env_steps = log.env_steps();
@@ -236,6 +248,7 @@ JsonObject Experiment::seed_summary(const Outcome& o) const {
       .add("env_steps", std::to_string(o.env_steps))
       .add("episodes", std::to_string(o.episodes))
       .add("wall_seconds", json_number(std::round(o.wall_seconds * 1000) / 1000))
+      .add("cpu_seconds", json_number(std::round(o.cpu_seconds * 1000) / 1000))
       .add("final_return", json_number(o.final_return))
       .add("eval_return_mean", json_number(o.eval.mean()))
       .add("eval_return_std", json_number(o.eval.stddev()))
@@ -316,7 +329,8 @@ void Experiment::report(const Outcome& o) const {
   }
   if (run_.quiet()) return;
   std::cout << run_.algorithm << " " << run_.env() << " seed " << o.seed << ": " << o.episodes << " episodes, "
-            << o.env_steps << " env steps, " << fixed(o.wall_seconds, 1) << " s | final return("
+            << o.env_steps << " env steps, " << fixed(o.wall_seconds, 1) << " s (" << fixed(o.cpu_seconds, 1)
+            << " s CPU) | final return("
             << kRecentEpisodes << ") " << fixed(o.final_return, 1) << " | evaluation " << fixed(o.eval.mean(), 1)
             << " ± " << fixed(o.eval.stddev(), 1) << " over " << o.eval.returns.size() << " episodes\n"
             << "  -> " << list_files(o.dir) << "\n";

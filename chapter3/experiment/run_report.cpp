@@ -45,18 +45,24 @@ void write_aggregate_curve(const std::filesystem::path& path, const std::string&
   std::vector<std::vector<double>> smooth;
   for (const SeedCurve& s : seeds) smooth.push_back(moving_average(s.returns, kRecentEpisodes));
 
-  // Common x grid: episode numbers every seed reached, or 200 env-step points up to where the
-  // shortest run stopped; at a step count, a seed's value is that of its latest finished episode.
+  // Common x grid up to where the longest run stopped: episode numbers, or 200 env-step points.
+  // At a step count, a seed's value is that of its latest finished episode; a seed that stopped
+  // earlier (early stopping once solved) holds its last moving average, so the curve shows every
+  // seed to its end instead of ending with the fastest one.
   std::vector<double> x;
   std::vector<std::vector<double>> at;  // at[seed][grid point]
   if (x_axis == CurveX::episodes) {
-    std::size_t n = std::numeric_limits<std::size_t>::max();
-    for (const auto& m : smooth) n = std::min(n, m.size());
+    std::size_t n = 0;
+    for (const auto& m : smooth) n = std::max(n, m.size());
     for (std::size_t i = 0; i < n; ++i) x.push_back(static_cast<double>(i + 1));
-    for (const auto& m : smooth) at.emplace_back(m.begin(), m.begin() + static_cast<long>(n));
+    for (const auto& m : smooth) {
+      std::vector<double> v(m);
+      v.resize(n, m.empty() ? kNaN : m.back());
+      at.push_back(std::move(v));
+    }
   } else {
-    long end = std::numeric_limits<long>::max();
-    for (const SeedCurve& s : seeds) end = std::min(end, s.end_steps.empty() ? 0L : s.end_steps.back());
+    long end = 0;
+    for (const SeedCurve& s : seeds) end = std::max(end, s.end_steps.empty() ? 0L : s.end_steps.back());
     const int points = end > 0 ? 200 : 0;
     for (int p = 1; p <= points; ++p) x.push_back(static_cast<double>(end) * p / points);
     for (std::size_t k = 0; k < seeds.size(); ++k) {
@@ -87,7 +93,7 @@ void write_aggregate_curve(const std::filesystem::path& path, const std::string&
   fig.title(title + " (" + std::to_string(seeds.size()) + " seeds)");
   plot::Axes& ax = fig.panel();
   const std::string color = plot::palette()[0];
-  ax.band(x, lo, hi, {.label = "min–max over seeds", .color = color});
+  ax.band(x, lo, hi, {.label = "min–max over seeds (a seed that stopped holds its last value)", .color = color});
   ax.line(x, mean,
           {.label = "mean over seeds of the " + std::to_string(kRecentEpisodes) + "-episode moving average",
            .color = color, .width = 2.2});

@@ -265,7 +265,7 @@ TEST_CASE("a run writes metrics.csv, summary.json, curve, rollouts and policy.sa
   CHECK(csv.rows[11][5] == "0.14285714285714285");  // 1/7, set after episode 8
 
   const auto summary = parse_json_file(out / "summary.json");
-  for (const char* key : {"algorithm", "env", "seed", "env_steps", "episodes", "wall_seconds", "final_return",
+  for (const char* key : {"algorithm", "env", "seed", "env_steps", "episodes", "wall_seconds", "cpu_seconds", "final_return",
                           "eval_return_mean", "eval_return_std", "hyperparameters", "architecture", "parameter_count"})
     CHECK_MESSAGE(summary.count(key), "summary.json lacks " << key);
   CHECK(summary.at("algorithm") == "\"fake\"");
