@@ -58,6 +58,7 @@ class SeedRun:
     summary: dict
     returns: list[float]
     steps: list[int]
+    rows: list[dict] = field(default_factory=list)  # metrics.csv, one dict per episode
 
     def solved_at(self, threshold: float, window: int) -> Optional[tuple[int, int]]:
         """First episode (from 1) at which the mean return of the last `window` episodes is >= threshold."""
@@ -87,12 +88,13 @@ class Run:
 
 def read_seed(dir: Path, seed: int) -> SeedRun:
     summary = json.loads((dir / "summary.json").read_text())
-    returns, steps = [], []
+    returns, steps, rows = [], [], []
     with open(dir / "metrics.csv", newline="") as f:
         for row in csv.DictReader(f):
             returns.append(float(row["return"]))
             steps.append(int(float(row["env_steps"])))
-    return SeedRun(int(summary.get("seed", seed)), dir, summary, returns, steps)
+            rows.append(row)
+    return SeedRun(int(summary.get("seed", seed)), dir, summary, returns, steps, rows)
 
 
 def load_run(job: Job, dir: Path, stamp: dict, current: dict) -> Run:
@@ -142,7 +144,8 @@ class Task:
 
 def command_for(job: Job, binary: Path, out: Path, full: bool) -> list[str]:
     exe = "./" + shown_path(binary) if not Path(shown_path(binary)).is_absolute() else shown_path(binary)
-    cmd = [exe] + job.args + (job.full_args if full else [])
+    runs = shown_path(out.parent)
+    cmd = [exe] + [a.replace("{runs}", runs) for a in job.args + (job.full_args if full else job.quick_args)]
     if job.seeds:
         cmd += ["--seeds", str(5 if full else job.seeds)]
     return cmd + ["--out", shown_path(out)]
@@ -197,6 +200,9 @@ def run_tasks(tasks: list[Task], cores: int) -> list[str]:
         while pending or running:
             used = sum(t.weight for t in running)
             for t in list(pending):
+                waiting = {u.job.id for u in pending + running}
+                if any(a in waiting for a in t.job.after):
+                    continue  # it reads the outputs of a job not finished yet
                 if not running or used + t.weight <= cores:
                     if t.dir.exists():
                         shutil.rmtree(t.dir)
@@ -550,7 +556,9 @@ def main() -> int:
         if args.list:
             print(f"{j.id:24s} {'up to date' if up_to_date else 'to run':10s} {shlex.join(cmd)}")
             continue
-        if (up_to_date and not args.force) or args.page_only or (args.only and j.id not in args.only):
+        rerun_inputs = any(t.job.id in j.after for t in tasks)  # JOBS lists a job after its inputs
+        if (up_to_date and not args.force and not rerun_inputs) or args.page_only or \
+                (args.only and j.id not in args.only):
             skipped.append(j.id)
             continue
         figs = [c.title.split(" — ")[0] for c in gallery_cards.CARDS if c.job == j.id and c.title.startswith("Fig.")]

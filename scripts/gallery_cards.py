@@ -10,9 +10,12 @@ Job fields
   args       flags for the default gallery run (the demo's own defaults otherwise); --out is added
   seeds      K for a learning curve (--seeds K is added; --full uses 5), None for a one-off run
   full_args  flags added by --full (the book's budgets, where the default differs)
+  quick_args flags added without --full only (a reduced scale that --full replaces)
   est        rough wall seconds of one seed / one run on one core, for the first ETA only (later
              runs use the time measured last)
   threshold, window   "solved": the mean return of the last `window` episodes reaches `threshold`
+  after      jobs whose outputs this one reads ("{runs}" in args is the folder holding every job's
+             outputs): it starts once they have finished, and reruns whenever one of them does
 Card fields
   id, title, section (e.g. "3.2.3"), example ("Example 3.1" or "")
   book       PNG files in figures/book/ (the book's figure), [] for our own extra figures
@@ -23,7 +26,9 @@ Card fields
 """
 from __future__ import annotations
 
+import math
 import re
+import statistics
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -35,9 +40,11 @@ class Job:
     args: list[str] = field(default_factory=list)
     seeds: Optional[int] = None
     full_args: list[str] = field(default_factory=list)
+    quick_args: list[str] = field(default_factory=list)
     est: float = 10.0
     threshold: Optional[float] = None
     window: int = 100
+    after: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -94,16 +101,55 @@ def rollout_balances(min_return: float) -> Check:
                  "(deterministic mode action, unseen start states)", fn)
 
 
-def evaluations_reach(min_return: float, max_steps: int, every: bool) -> Check:
-    """Every seed's (or more than half of the seeds') final policy evaluates >= min_return within max_steps."""
+def evaluations_reach(min_return: float, max_steps: Optional[int], every: bool) -> Check:
+    """Every seed's (or more than half of the seeds') final policy evaluates >= min_return within
+    max_steps env steps (None: within the demo's own budget)."""
     def fn(run):
         evs = [(s.seed, s.summary.get("eval_return_mean", float("nan")), s.summary.get("env_steps", 0))
                for s in run.seeds]
-        n_ok = sum(1 for _, e, n in evs if e >= min_return and n <= max_steps)
+        n_ok = sum(1 for _, e, n in evs if e >= min_return and (max_steps is None or n <= max_steps))
         ok = n_ok == len(evs) if every else 2 * n_ok > len(evs)
         return ok, f"{n_ok}/{len(evs)}: " + ", ".join(f"seed {s}: {e:.1f} after {n} steps" for s, e, n in evs)
+    within = f"within {max_steps} env steps" if max_steps is not None else "within the demo's budget"
     return Check(f"{'every seed' if every else 'more than half of the seeds'}: the final policy averages "
-                 f"≥ {min_return:g} over its evaluation episodes (mode action) within {max_steps} env steps", fn)
+                 f"≥ {min_return:g} over its evaluation episodes (mode action) {within}", fn)
+
+
+def batches(seed_run) -> list[list[dict]]:
+    """metrics.csv's episodes grouped by update: a batch's episodes share its logged losses."""
+    out: list[list[dict]] = []
+    for row in seed_run.rows:
+        if out and row["policy_loss"] == out[-1][0]["policy_loss"] and row["value_loss"] == out[-1][0]["value_loss"]:
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
+def baseline_fit(seed_run, limit: int = 500) -> tuple[float, int, float]:
+    """(median explained variance of V over the batches before the first one with an episode at the
+    time limit, how many such batches, median over all batches of tr Cov with V / tr Cov without)."""
+    bs = batches(seed_run)
+    before = []
+    for b in bs:
+        if any(int(float(r["length"])) >= limit for r in b):
+            break
+        before.append(float(b[0]["explained_variance"]))
+    ratios = [float(b[0]["grad_var_learned_v"]) / float(b[0]["grad_var_no_baseline"]) for b in bs
+              if "grad_var_no_baseline" in b[0] and float(b[0]["grad_var_no_baseline"]) > 0]
+    return (statistics.median(before) if before else math.nan, len(before),
+            statistics.median(ratios) if ratios else math.nan)
+
+
+def baseline_is_fitted(min_ev: float) -> Check:
+    def fn(run):
+        fits = [(s.seed,) + baseline_fit(s) for s in run.seeds]
+        ok = all(ev >= min_ev and r < 1 for _, ev, _, r in fits)
+        return ok, "; ".join(f"seed {k}: median EV {ev:.2f} over {n} batches, variance ratio {r:.2f}"
+                             for k, ev, n, r in fits)
+    return Check(f"every seed: V's median explained variance ≥ {min_ev:g} over the batches before the first "
+                 "episode at the time limit, and the learned baseline lowers the gradient variance (median "
+                 "ratio tr Cov with V / without < 1)", fn)
 
 
 def _numbers_after(text: str, pattern: str) -> list[float]:
@@ -156,15 +202,33 @@ JOBS = [
     Job("pg_lemma", "pg_lemma", est=3),
     Job("reinforce_naive", "reinforce", ["--batch", "1", "--quiet"], seeds=3, est=1, threshold=475),
     Job("reinforce_minibatch", "reinforce", ["--quiet"], seeds=3, est=8, threshold=475),
-    # The book's critic fit (--k-max 2000) costs many minutes per seed; --full uses it.
-    Job("reinforce_baseline", "reinforce_baseline", ["--quiet"], seeds=3, full_args=["--k-max", "2000"], est=90,
-        threshold=475),
+    # The script's full-batch critic fit (up to 2000 steps) costs many minutes per seed; --full uses it.
+    Job("reinforce_baseline", "reinforce_baseline", ["--quiet"], seeds=3,
+        full_args=["--critic-minibatch", "0", "--check-every", "10", "--patience", "10", "--epsilon", "1e-6",
+                   "--k-max", "2000"], est=90, threshold=475),
+    # Section 3.3 (CartPole: episodes on the x axis; Pendulum: env steps)
+    Job("actor_critic", "actor_critic", ["--quiet"], seeds=3, est=60, threshold=475),
+    Job("gae", "gae", ["--quiet"], seeds=3, est=30, threshold=475),
+    # The λ sweep at a reduced scale (3 λ, 2 seeds, 800 episodes); --full: 5 λ, 5 seeds, 1500 episodes.
+    Job("gae_lambda", "gae", ["--quiet"], quick_args=["--lambdas", "0,0.95,1", "--episodes", "800", "--seeds", "2"],
+        full_args=["--lambdas", "0,0.5,0.9,0.95,1", "--episodes", "1500", "--seeds", "5"], est=240),
+    Job("off_policy_ac", "off_policy_ac", ["--quiet"], seeds=3, est=60, threshold=475),
+    Job("off_policy_ac_pendulum", "off_policy_ac", ["--env", "pendulum", "--quiet"], seeds=3, est=90,
+        threshold=-250),
     # Section 3.4.4-3.4.7 (no experiments in the book; x axis env steps; stop at a 20-episode 475 on CartPole)
     Job("npg", "npg", ["--quiet"], seeds=3, est=4, threshold=475, window=20),
     Job("trpo", "trpo", ["--quiet"], seeds=3, est=4, threshold=475, window=20),
     Job("ppo_clip_objective", "ppo_clip_objective", est=1),
     Job("ppo", "ppo", ["--quiet"], seeds=3, est=2, threshold=475, window=20),
     Job("ppo_pendulum", "ppo", ["--env", "pendulum", "--quiet"], seeds=3, est=15, threshold=-250, window=20),
+    # Section 3.4.8-3.5 (env steps on the x axis; --full: the book's 50k/80k budgets)
+    Job("sac_discrete", "sac_discrete", ["--quiet"], seeds=3, full_args=["--steps", "80000"], est=90, threshold=475),
+    Job("sac", "sac", ["--quiet"], seeds=3, full_args=["--steps", "50000"], est=90, threshold=-200, window=10),
+    Job("ddpg", "ddpg", ["--quiet"], seeds=3, full_args=["--steps", "50000"], est=60, threshold=-200, window=10),
+    Job("mbpo", "mbpo", ["--quiet"], seeds=3, full_args=["--steps", "50000"], est=150, threshold=-200, window=10),
+    Job("offpolicy_compare", "offpolicy_compare",
+        ["--sac", "{runs}/sac", "--ddpg", "{runs}/ddpg", "--mbpo", "{runs}/mbpo"], est=1,
+        after=["sac", "ddpg", "mbpo"]),
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -228,7 +292,12 @@ CARDS = [
          check=rollout_balances(475)),
     Card("s3.2.4-variance", "Gradient variance with and without a baseline (our extra figure)", "3.2.4",
          quote="From the REINFORCE experiments above, we have seen firsthand that variance reduction is critical "
-               "for stable policy-gradient learning."),
+               "for stable policy-gradient learning.",
+         job="reinforce_baseline", ours=["{seed}/baseline_variance.svg"], check=baseline_is_fitted(0.5),
+         note="Per batch of Example 3.2's run, the variance across the batch's trajectories of the gradient "
+              "estimate with three weightings, at the same θ and on the same trajectories. Once episodes reach "
+              "CartPole's 500-step limit, g_t depends on the time left, which s_t does not hold, so V's explained "
+              "variance falls on those batches; the check counts the batches before that."),
     Card("fig3.05", "Fig. 3.5 — Learning curve (Minibatch REINFORCE with a Learned Value Baseline)", "3.2.4.4",
          "Example 3.2", ["fig3.05.png"],
          quote="Fig. 3.5 shows the learning curve. The algorithm is able to steadily increase the per-episode "
@@ -243,37 +312,48 @@ CARDS = [
     # Section 3.3
     Card("fig3.07", "Fig. 3.7 — Learning curve (Actor–Critic with One-Step Bootstrap)", "3.3.2", "Example 3.3",
          ["fig3.07.png"], quote="Fig. 3.7 shows the learning curve.",
-         shows="≈ 2430 episodes to the 475 average; a collapse near episode 1500, then recovery"),
+         shows="≈ 2430 episodes to the 475 average; a collapse near episode 1500, then recovery",
+         job="actor_critic", ours=["curve.svg"], check=evaluations_reach(400, None, every=False)),
     Card("fig3.08", "Fig. 3.8 — Policy rollout (Actor–Critic with One-Step Bootstrap)", "3.3.2", "Example 3.3",
-         ["fig3.08.png"], quote="Fig. 3.8 shows an example rollout of the policy."),
+         ["fig3.08.png"], quote="Fig. 3.8 shows an example rollout of the policy.",
+         job="actor_critic", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(400)),
     Card("fig3.09", "Fig. 3.9 — Learning curve (Actor–Critic with GAE)", "3.3.3", "Example 3.4", ["fig3.09.png"],
          quote="Fig. 3.9 shows the learning curve using Actor-Critic with GAE and Fig. 3.10 shows a sample rollout "
                "of the trained policy.",
-         shows="≈ 1200 episodes to the 475 average, the fastest on-policy method"),
+         shows="≈ 1200 episodes to the 475 average, the fastest on-policy method",
+         job="gae", ours=["curve.svg"], check=majority_solves(475, 100, 3000, 1200)),
     Card("fig3.10", "Fig. 3.10 — Policy rollout (Actor–Critic with GAE)", "3.3.3", "Example 3.4", ["fig3.10.png"],
          quote="Fig. 3.9 shows the learning curve using Actor-Critic with GAE and Fig. 3.10 shows a sample rollout "
-               "of the trained policy."),
+               "of the trained policy.",
+         job="gae", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(475)),
     Card("s3.3.3-lambda", "The GAE λ sweep (our extra figure)", "3.3.3",
          quote="Recall in policy evaluation (Section 2.1.1), we have introduced a spectrum of methods that sit in "
                "between Monte Carlo and TD(0): they are methods that leverage the n-step bootstrap return that "
-               "balance bias and variance."),
+               "balance bias and variance.",
+         job="gae_lambda", ours=["lambda_sweep.svg"],
+         note="Reduced scale by default (λ = 0, 0.95, 1; 2 seeds; 800 episodes each, no early stop); --full runs λ = 0, 0.5, 0.9, 0.95, 1 with 5 seeds and 1500 episodes."),
     Card("fig3.11", "Fig. 3.11 — Learning curve (Off-Policy Actor–Critic, CartPole)", "3.3.4", "Example 3.5",
          ["fig3.11.png"],
          quote="Fig. 3.11 shows the learning curve of applying off-policy actor-critic to cart-pole balancing.",
-         shows="flat until ≈ episode 205, then solved by ≈ 540"),
+         shows="flat until ≈ episode 205, then solved by ≈ 540",
+         job="off_policy_ac", ours=["curve.svg"], check=majority_solves(475, 100, 2000, 540)),
     Card("fig3.12", "Fig. 3.12 — Policy rollout (Off-Policy Actor–Critic, CartPole)", "3.3.4", "Example 3.5",
-         ["fig3.12.png"], quote="Fig. 3.12 shows a sample rollout of the learned policy."),
+         ["fig3.12.png"], quote="Fig. 3.12 shows a sample rollout of the learned policy.",
+         job="off_policy_ac", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(475)),
     Card("fig3.13", "Fig. 3.13 — Illustration of Inverted Pendulum in Gym", "3.3.4", "Example 3.6", ["fig3.13.png"],
          quote="Consider the Inverted Pendulum problem illustrated in Fig. 3.13. The state of the pendulum is "
                "s = (θ, θ̇), or equivalently, s = (x, y, θ̇) with x = cos(θ), y = sin(θ). The action space is "
-               "continuous: τ ∈ A = [−2, 2]."),
+               "continuous: τ ∈ A = [−2, 2].",
+         job="off_policy_ac_pendulum", ours=["{seed}/rollout.svg"]),
     Card("fig3.14", "Fig. 3.14 — Learning curve (Off-Policy Actor–Critic, Pendulum)", "3.3.4", "Example 3.6",
          ["fig3.14.png"],
          quote="Fig. 3.14 shows the learning curve of applying off-policy actor-critic to the pendulum problem.",
-         shows="100-episode average −250 after ≈ 156 episodes (≈ 31k steps), recent mean ≈ −180"),
+         shows="100-episode average −250 after ≈ 156 episodes (≈ 31k steps), recent mean ≈ −180",
+         job="off_policy_ac_pendulum", ours=["curve.svg"], check=evaluations_reach(-250, None, every=False)),
     Card("fig3.15", "Fig. 3.15 — Policy rollout (Off-Policy Actor–Critic, Pendulum)", "3.3.4", "Example 3.6",
          ["fig3.15.png", "fig3.15-1.png", "fig3.15-2.png", "fig3.15-3.png"],
-         quote="Fig. 3.15 shows a sample rollout of the learned policy."),
+         quote="Fig. 3.15 shows a sample rollout of the learned policy.",
+         job="off_policy_ac_pendulum", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(-250)),
     # Section 3.4
     Card("s3.4.4-npg", "Natural policy gradient on CartPole-v1 (our extra figure)", "3.4.4",
          quote="In practice, p_NPG is computed with conjugate gradient (CG) using Fisher–vector products; no "
@@ -305,28 +385,37 @@ CARDS = [
          check=evaluations_reach(-250, 300_000, every=False)),
     Card("fig3.17", "Fig. 3.17 — Learning curve (Soft Actor–Critic, CartPole)", "3.4.8.1", "Example 3.7",
          ["fig3.17.png"], quote="Fig. 3.17 shows the learning curve of SAC.",
-         shows="reaches 500 near episode 165, dips, holds 500 from ≈ episode 293"),
+         shows="reaches 500 near episode 165, dips, holds 500 from ≈ episode 293",
+         job="sac_discrete", ours=["curve.svg"], check=evaluations_reach(475, 50_000, every=False)),
     Card("fig3.18", "Fig. 3.18 — Policy rollout (Soft Actor–Critic, CartPole)", "3.4.8.1", "Example 3.7",
-         ["fig3.18.png"], quote="Fig. 3.18 shows a sample rollout of the learned policy."),
+         ["fig3.18.png"], quote="Fig. 3.18 shows a sample rollout of the learned policy.",
+         job="sac_discrete", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(475)),
     Card("fig3.19", "Fig. 3.19 — Learning curve (Soft Actor–Critic, Pendulum)", "3.4.8.2", "Example 3.8",
          ["fig3.19.png"], quote="Fig. 3.19 plots the learning curve.",
-         shows="returns between −120 and −250 from ≈ episode 75–80 (≈ 16k steps)"),
+         shows="returns between −120 and −250 from ≈ episode 75–80 (≈ 16k steps)",
+         job="sac", ours=["curve.svg"], check=evaluations_reach(-200, 20_000, every=False)),
     Card("fig3.20", "Fig. 3.20 — Policy rollout (Soft Actor–Critic, Pendulum)", "3.4.8.2", "Example 3.8",
-         ["fig3.20-1.png", "fig3.20-2.png"], quote="Fig. 3.20 visualizes two sample rollouts of the policy."),
+         ["fig3.20-1.png", "fig3.20-2.png"], quote="Fig. 3.20 visualizes two sample rollouts of the policy.",
+         job="sac", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(-200)),
     Card("fig3.21", "Fig. 3.21 — Learning curve (DDPG)", "3.4.9", "Example 3.9", ["fig3.21.png"],
          quote="Fig. 3.21 plots the learning curve of DDPG.",
-         shows="returns between −120 and −250 from ≈ episode 30–35 (≈ 7k steps), noisier late"),
+         shows="returns between −120 and −250 from ≈ episode 30–35 (≈ 7k steps), noisier late",
+         job="ddpg", ours=["curve.svg"], check=evaluations_reach(-200, 20_000, every=False)),
     Card("fig3.22", "Fig. 3.22 — Policy rollout (DDPG)", "3.4.9", "Example 3.9",
          ["fig3.22-1.png", "fig3.22-2.png", "fig3.22-3.png"],
-         quote="Fig. 3.22 visualizes sample rollouts of the learned policy."),
+         quote="Fig. 3.22 visualizes sample rollouts of the learned policy.",
+         job="ddpg", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(-200)),
     # Section 3.5
     Card("fig3.23", "Fig. 3.23 — Learning curve (MBPO)", "3.5", "Example 3.10", ["fig3.23.png"],
          quote="Fig. 3.23 plots the learning curve.",
-         shows="converges by ≈ episode 35–45 (≈ 8k steps), slightly faster than SAC"),
+         shows="converges by ≈ episode 35–45 (≈ 8k steps), slightly faster than SAC",
+         job="mbpo", ours=["curve.svg"], check=evaluations_reach(-200, 6_000, every=False)),
     Card("fig3.24", "Fig. 3.24 — Policy rollout (MBPO)", "3.5", "Example 3.10",
          ["fig3.24-1.png", "fig3.24-2.png", "fig3.24-3.png"],
-         quote="Fig. 3.24 visualizes sample rollouts of the policy."),
+         quote="Fig. 3.24 visualizes sample rollouts of the policy.",
+         job="mbpo", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(-200)),
     Card("s3.5-comparison", "SAC, DDPG and MBPO on Pendulum-v1 (our extra figure)", "3.5",
          shows="the book's Fig. 3.19, 3.21 and 3.23 side by side: DDPG first (≈ 7k steps), then MBPO (≈ 8k), "
-               "then SAC (≈ 16k)"),
+               "then SAC (≈ 16k)",
+         job="offpolicy_compare", ours=["comparison.svg"]),
 ]

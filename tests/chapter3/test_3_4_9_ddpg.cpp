@@ -81,6 +81,23 @@ void on_policy_states(const LinearQuadratic& lq, double k, int T, Matrix& x, Mat
   }
 }
 
+// A covering behaviour: the visitation of noisy exploration, here x ~ N(0.3, 2^2) (exact by
+// Gauss–Hermite, weights summing to the number of rows, as dpg() expects), positive on the whole
+// line. Returns E_beta[x^2].
+double behaviour_states(Matrix& xb, Matrix& wb) {
+  std::vector<double> z, wz;
+  gauss_hermite(z, wz);
+  xb.resize(static_cast<Eigen::Index>(z.size()), 1);
+  wb.resize(static_cast<Eigen::Index>(z.size()), 1);
+  double second_moment = 0;
+  for (std::size_t j = 0; j < z.size(); ++j) {
+    xb(static_cast<Eigen::Index>(j), 0) = static_cast<Scalar>(0.3 + 2.0 * z[j]);
+    wb(static_cast<Eigen::Index>(j), 0) = static_cast<Scalar>(wz[j] * static_cast<double>(z.size()));
+    second_moment += wz[j] * std::pow(0.3 + 2.0 * z[j], 2);
+  }
+  return second_moment;
+}
+
 // k* with dJ/dk(k*) = 0, by bisection on the closed form (J is concave on the stable interval here).
 double optimal_gain(const LinearQuadratic& lq) {
   double lo = -1.8, hi = 0.0;  // dJ/dk > 0 at lo, < 0 at hi for the default problem (checked below)
@@ -148,17 +165,8 @@ TEST_CASE("theorem 3.9: the off-policy DPG (3.72) vanishes at the same k* as dJ/
   REQUIRE(lq.dJ_dk(0.0) < 0);
   const double k_star = optimal_gain(lq);
   CHECK(std::abs(lq.dJ_dk(k_star)) < 1e-10);
-  // A covering behaviour: the visitation of noisy exploration, here x ~ N(0.3, 2^2) (exact by
-  // Gauss–Hermite, weights summing to 1), positive on the whole line.
-  std::vector<double> z, wz;
-  gauss_hermite(z, wz);
-  Matrix xb(static_cast<Eigen::Index>(z.size()), 1), wb(static_cast<Eigen::Index>(z.size()), 1);
-  double second_moment = 0;
-  for (std::size_t j = 0; j < z.size(); ++j) {
-    xb(static_cast<Eigen::Index>(j), 0) = static_cast<Scalar>(0.3 + 2.0 * z[j]);
-    wb(static_cast<Eigen::Index>(j), 0) = static_cast<Scalar>(wz[j] * static_cast<double>(z.size()));
-    second_moment += wz[j] * std::pow(0.3 + 2.0 * z[j], 2);
-  }
+  Matrix xb, wb;
+  const double second_moment = behaviour_states(xb, wb);
   const auto off_policy = [&](double k) { return dpg(lq, k, xb, wb) / static_cast<double>(xb.rows()); };
 
   // At k*: mu is greedy for its own Q, grad_a Q(x, k* x) = 0 at every state, and both gradients vanish.
@@ -176,6 +184,34 @@ TEST_CASE("theorem 3.9: the off-policy DPG (3.72) vanishes at the same k* as dJ/
     const double ratio = second_moment * (1 - lq.gamma * c * c) / lq.x0_second_moment();
     CHECK(std::abs(off - ratio * on) < 1e-9 * (1 + std::abs(on)));
     CHECK(lq.J(k + 1e-3 * off) > lq.J(k));
+  }
+}
+
+// (3.70): J_beta(theta) = E_{s ~ rho^beta}[Q^{mu_theta}(s, mu_theta(s))]. On the LQ problem
+// Q^{mu_k}(x, k x) = V^{mu_k}(x) = -P(k) x^2, so J_beta(k) = -P(k) E_beta[x^2] in closed form
+// (P = value_coefficient, derived from the Lyapunov equation, not from any gradient code). Its
+// central differences vanish at the same k* as dJ/dk (Theorem 3.9's claim, on the objective
+// itself), and (3.72)'s estimate E_beta[g(x; k)] has their sign everywhere. It is not their value:
+// (3.72) drops the derivative of Q^{mu_theta} in theta (the off-policy approximation of Silver et
+// al. 2014), here exactly the factor 1 - gamma c^2 with c = a + b k, which the last check measures
+// so that a (3.72) that kept the term, or a wrong state weighting, would fail.
+TEST_CASE("(3.70): the off-policy objective J_beta is stationary at k*, and (3.72) has its sign but omits dQ/dtheta" *
+          NEEDS_DOUBLE("finite differences to 1e-7")) {
+  const LinearQuadratic lq;
+  const double k_star = optimal_gain(lq);
+  Matrix xb, wb;
+  const double second_moment = behaviour_states(xb, wb);
+  const auto J_beta = [&](double k) { return -lq.value_coefficient(k) * second_moment; };  // (3.70)
+  const auto dJ_beta = [&](double k) { const double h = 1e-5; return (J_beta(k + h) - J_beta(k - h)) / (2 * h); };
+  CHECK(std::abs(dJ_beta(k_star)) < 1e-7);
+  CHECK(J_beta(k_star) > J_beta(k_star - 0.05));
+  CHECK(J_beta(k_star) > J_beta(k_star + 0.05));
+  for (double k : {-1.5, -1.0, k_star - 0.05, k_star + 0.05, 0.0, 0.1}) {
+    CAPTURE(k);
+    // (3.72) at k as DDPG's actor loss computes it (autodiff through dpg_actor_loss), over beta's states.
+    const double dpg_72 = dpg(lq, k, xb, wb) / static_cast<double>(xb.rows()), c = lq.closed_loop(k);
+    CHECK((dpg_72 > 0) == (dJ_beta(k) > 0));
+    CHECK(std::abs(dpg_72 - (1 - lq.gamma * c * c) * dJ_beta(k)) < 1e-6 * (1 + std::abs(dpg_72)));
   }
 }
 
