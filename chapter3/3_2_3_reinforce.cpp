@@ -44,20 +44,18 @@ void train_reinforce(const ReinforceConfig& cfg, Env& env, Policy& policy, Rng& 
   const bool full_return = cfg.estimator() == "return" || (cfg.estimator() == "auto" && cfg.batch == 1);
   Adam optimizer(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr)));
   SolvedRule solved(cfg.solved);
-  long episodes = 0;
+  EpisodeBudget budget(cfg.episodes);
   // 1. theta_0: the policy as the caller initialized it.
   // 2. For k = 0, 1, ...:
-  for (long k = 0; episodes < cfg.episodes; ++k) {
+  for (long k = 0; budget.left(); ++k) {
     //  - Obtain N trajectories tau^(i) ~ p_theta_k (N = 1: naive REINFORCE).
-    const int n = static_cast<int>(std::min<long>(cfg.batch, cfg.episodes - episodes));
-    const std::vector<Trajectory> batch = collect_episodes(env, policy, n, rng);
-    episodes += n;
+    const std::vector<Trajectory> batch = budget.collect(env, policy, cfg.batch, rng);
 
     //  - Compute the stochastic gradient g_k: (3.23) or (3.24), as the gradient of the surrogate
     // -(1/N) sum_i sum_t w_t log pi(a_t|s_t).
     const Vector w = reinforce_weights(batch, cfg.gamma, full_return);
     const Var log_pi = policy.log_prob(stack_obs(batch), stack_actions(batch));
-    const Var loss = -sum(log_pi * Var(Matrix(w))) / static_cast<Scalar>(n);
+    const Var loss = -sum(log_pi * Var(Matrix(w))) / static_cast<Scalar>(batch.size());
 
     //  - Update theta_{k+1} = theta_k + alpha g_k (Adam; the gradient norm clipped first).
     optimizer.minimize(loss, static_cast<Scalar>(cfg.clip));

@@ -170,14 +170,12 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
   // the trajectories are exactly those of the script's full-batch fit.
   Rng critic_rng = cfg.critic_minibatch > 0 ? rng.split() : Rng(0);
   SolvedRule solved(cfg.solved);
-  long episodes = 0;
-  for (long k = 0; episodes < cfg.episodes; ++k) {
+  EpisodeBudget budget(cfg.episodes);
+  for (long k = 0; budget.left(); ++k) {
     // 1. Collect N on-policy trajectories.
-    const int n = static_cast<int>(std::min<long>(cfg.batch, cfg.episodes - episodes));
-    const std::vector<Trajectory> batch = collect_episodes(env, policy, n, rng);
-    episodes += n;
+    const std::vector<Trajectory> batch = budget.collect(env, policy, cfg.batch, rng);
     const Matrix obs = stack_obs(batch);
-    const Scalar N = static_cast<Scalar>(n);
+    const Scalar N = static_cast<Scalar>(batch.size());
 
     // 2. Returns-to-go g_t (3.14), and the discount gamma^t of each step.
     Vector g(obs.rows()), discount(obs.rows());

@@ -34,12 +34,10 @@ void train_actor_critic_td0(const ActorCriticConfig& cfg, Env& env, Policy& poli
   Adam actor(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_actor)));
   Adam critic(value.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_critic)));
   SolvedRule solved(cfg.solved);
-  long episodes = 0;
-  for (long k = 0; episodes < cfg.episodes; ++k) {
+  EpisodeBudget budget(cfg.episodes);
+  for (long k = 0; budget.left(); ++k) {
     // 1. Collect on-policy rollouts: whole episodes, as in Example 3.3.
-    const int n = static_cast<int>(std::min<long>(cfg.batch, cfg.episodes - episodes));
-    const std::vector<Trajectory> batch = collect_episodes(env, policy, n, rng);
-    episodes += n;
+    const std::vector<Trajectory> batch = budget.collect(env, policy, cfg.batch, rng);
     const Matrix obs = stack_obs(batch);
     const Var s(obs);
 

@@ -35,12 +35,10 @@ void train_gae(const GaeConfig& cfg, Env& env, Policy& policy, Mlp& value, Rng& 
   Adam actor(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_actor)));
   Adam critic(value.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_critic)));
   SolvedRule solved(cfg.solved);
-  long episodes = 0;
-  for (long k = 0; episodes < cfg.episodes; ++k) {
+  EpisodeBudget budget(cfg.episodes);
+  for (long k = 0; budget.left(); ++k) {
     // 1. Collect B trajectories under pi_theta.
-    const int n = static_cast<int>(std::min<long>(cfg.batch, cfg.episodes - episodes));
-    const std::vector<Trajectory> batch = collect_episodes(env, policy, n, rng);
-    episodes += n;
+    const std::vector<Trajectory> batch = budget.collect(env, policy, cfg.batch, rng);
     const Matrix obs = stack_obs(batch);
     const Var s(obs);
 

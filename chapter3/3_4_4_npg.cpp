@@ -55,7 +55,7 @@ void train_npg(const NpgConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
   ParameterSet theta = policy.parameters();
   Adam critic(value.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_critic)));
   OnPolicyCollector collector(envs, cfg.steps, env_seed);
-  const long iterations = std::max(1L, cfg.env_steps / (static_cast<long>(cfg.envs) * cfg.steps));
+  const long iterations = collector.iterations(cfg.env_steps);
   SegmentSolvedRule solved(cfg.solved, cfg.solved_window);
   for (long k = 0; k < iterations; ++k) try {
     // 1.-2. Roll out pi_theta_k (log pi_theta_k cached); GAE advantages and value targets.

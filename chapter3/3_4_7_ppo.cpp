@@ -80,7 +80,7 @@ void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
   Adam optimizer(theta_phi, StepSize::constant(static_cast<Scalar>(cfg.lr)));
   OnPolicyCollector collector(envs, cfg.steps, env_seed);
   const long batch_rows = static_cast<long>(cfg.envs) * cfg.steps;
-  const long iterations = std::max(1L, cfg.env_steps / batch_rows);
+  const long iterations = collector.iterations(cfg.env_steps);
   const int B = static_cast<int>(std::min<long>(cfg.minibatch, batch_rows));
   const auto eps = static_cast<Scalar>(cfg.epsilon), max_norm = static_cast<Scalar>(cfg.max_grad_norm);
   const bool clip_objective = cfg.objective() == "clip";

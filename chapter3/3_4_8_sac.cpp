@@ -134,19 +134,13 @@ void train_sac_discrete(const SacDiscreteConfig& cfg, Env& env, const Categorica
   SacStats stats;
   stats.alpha = cfg.alpha;
 
-  Eigen::VectorXd s = env.reset(rng), s_next(env.obs_dim()), a;
-  double episode_return = 0;
-  int length = 0;
+  Interaction real(env, rng);
+  Eigen::VectorXd a;
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interaction: a_t ~ pi_theta(.|s_t) (uniformly random during the warm-up); push to D.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
-    else a = policy.act(s, rng);
-    bool terminated = false, truncated = false;
-    const double r = env.step(a, s_next, terminated, truncated);
-    D.add(s, a, r, s_next, terminated);  // s_next: the true s', also where time ran out
-    episode_return += r;
-    ++length;
-    s = s_next;
+    else a = policy.act(real.s(), rng);
+    const bool episode_over = real.step(a, D);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       for (int j = 0; j < cfg.gradient_steps; ++j) {
@@ -192,11 +186,9 @@ void train_sac_discrete(const SacDiscreteConfig& cfg, Env& env, const Categorica
       }
     }
 
-    if (terminated || truncated) {
-      if (on_episode) on_episode(t, episode_return, length, stats);
-      s = env.reset(rng);
-      episode_return = 0;
-      length = 0;
+    if (episode_over) {
+      if (on_episode) on_episode(t, real.episode_return(), real.length(), stats);
+      real.reset(rng);
     }
   }
 }
@@ -299,19 +291,13 @@ void train_sac(const SacConfig& cfg, Env& env, SacAgent& agent, Rng& rng, const 
   if (env.discrete()) throw std::invalid_argument("SAC (continuous): " + env.name() + " has discrete actions");
   ReplayBuffer D(cfg.buffer, env.obs_dim(), env.act_dim());
   ReplayBatch minibatch;
-  Eigen::VectorXd s = env.reset(rng), s_next(env.obs_dim()), a(env.act_dim());
-  double episode_return = 0;
-  int length = 0;
+  Interaction real(env, rng);
+  Eigen::VectorXd a(env.act_dim());
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interaction: a_t = f_theta(s_t, eps_t) (uniformly random during the warm-up); push to D.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
-    else agent.act(s, rng, a);
-    bool terminated = false, truncated = false;
-    const double r = env.step(a, s_next, terminated, truncated);
-    D.add(s, a, r, s_next, terminated);
-    episode_return += r;
-    ++length;
-    s = s_next;
+    else agent.act(real.s(), rng, a);
+    const bool episode_over = real.step(a, D);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       for (int j = 0; j < cfg.gradient_steps; ++j) {
@@ -322,11 +308,9 @@ void train_sac(const SacConfig& cfg, Env& env, SacAgent& agent, Rng& rng, const 
       }
     }
 
-    if (terminated || truncated) {
-      if (on_episode) on_episode(t, episode_return, length, agent.stats());
-      s = env.reset(rng);
-      episode_return = 0;
-      length = 0;
+    if (episode_over) {
+      if (on_episode) on_episode(t, real.episode_return(), real.length(), agent.stats());
+      real.reset(rng);
     }
   }
 }

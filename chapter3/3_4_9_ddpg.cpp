@@ -186,20 +186,14 @@ void train_ddpg(const DdpgConfig& cfg, Env& env, DdpgAgent& agent, Rng& rng, con
   ReplayBatch minibatch;
   ExplorationNoise noise(cfg.noise() == "gaussian" ? ExplorationNoise::Kind::gaussian : ExplorationNoise::Kind::ornstein_uhlenbeck,
                          env.act_dim(), cfg.noise_sigma, cfg.ou_theta);
-  Eigen::VectorXd s = env.reset(rng), s_next(env.obs_dim()), a(env.act_dim());
-  double episode_return = 0;
-  int length = 0;
+  Interaction real(env, rng);
+  Eigen::VectorXd a(env.act_dim());
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interaction: a_t = clip(mu_theta(s_t) + eps_t, a_min, a_max) (uniformly random during
     //    the warm-up); push to D.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
-    else explore(agent.actor()->act(s), noise.sample(rng), cfg.noise_clip, env.action_low(), env.action_high(), a);
-    bool terminated = false, truncated = false;
-    const double r = env.step(a, s_next, terminated, truncated);
-    D.add(s, a, r, s_next, terminated);
-    episode_return += r;
-    ++length;
-    s = s_next;
+    else explore(agent.actor()->act(real.s()), noise.sample(rng), cfg.noise_clip, env.action_low(), env.action_high(), a);
+    const bool episode_over = real.step(a, D);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       for (int j = 0; j < cfg.gradient_steps; ++j) {
@@ -210,12 +204,10 @@ void train_ddpg(const DdpgConfig& cfg, Env& env, DdpgAgent& agent, Rng& rng, con
       }
     }
 
-    if (terminated || truncated) {
-      if (on_episode) on_episode(t, episode_return, length, agent.stats());
-      s = env.reset(rng);
+    if (episode_over) {
+      if (on_episode) on_episode(t, real.episode_return(), real.length(), agent.stats());
+      real.reset(rng);
       noise.reset();
-      episode_return = 0;
-      length = 0;
     }
   }
 }

@@ -187,19 +187,13 @@ void train_mbpo(const MbpoConfig& cfg, Env& env, SacAgent& agent, DynamicsEnsemb
   ReplayBuffer D_env(cfg.buffer, env.obs_dim(), env.act_dim()), D_model(cfg.model_buffer, env.obs_dim(), env.act_dim());
   ReplayBatch from_model, from_real, minibatch;
   MbpoStats stats;
-  Eigen::VectorXd s = env.reset(rng), s_next(env.obs_dim()), a(env.act_dim());
-  double episode_return = 0;
-  int length = 0;
+  Interaction real(env, rng);
+  Eigen::VectorXd a(env.act_dim());
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interact with pi_theta (uniformly random during the warm-up); store in D_env.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
-    else agent.act(s, rng, a);
-    bool terminated = false, truncated = false;
-    const double r = env.step(a, s_next, terminated, truncated);
-    D_env.add(s, a, r, s_next, terminated);
-    episode_return += r;
-    ++length;
-    s = s_next;
+    else agent.act(real.s(), rng, a);
+    const bool episode_over = real.step(a, D_env);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       // 2. Fit dynamics: G_dyn iterations, one minibatch of real transitions per member each.
@@ -215,11 +209,9 @@ void train_mbpo(const MbpoConfig& cfg, Env& env, SacAgent& agent, DynamicsEnsemb
       stats.sac = agent.stats();
     }
 
-    if (terminated || truncated) {
-      if (on_episode) on_episode(t, episode_return, length, stats);
-      s = env.reset(rng);
-      episode_return = 0;
-      length = 0;
+    if (episode_over) {
+      if (on_episode) on_episode(t, real.episode_return(), real.length(), stats);
+      real.reset(rng);
     }
   }
 }

@@ -30,4 +30,22 @@ void check_loss(const char* name, double value, long update) {
   throw std::runtime_error(s.str());
 }
 
+Interaction::Interaction(Env& env, Rng& rng) : env_(env), s_(env.reset(rng)), s_next_(env.obs_dim()) {}
+
+bool Interaction::step(const Eigen::VectorXd& a, ReplayBuffer& D) {
+  bool terminated = false, truncated = false;
+  const double r = env_.step(a, s_next_, terminated, truncated);
+  D.add(s_, a, r, s_next_, terminated);
+  episode_return_ += r;
+  ++length_;
+  s_ = s_next_;
+  return terminated || truncated;
+}
+
+void Interaction::reset(Rng& rng) {
+  s_ = env_.reset(rng);
+  episode_return_ = 0;
+  length_ = 0;
+}
+
 }  // namespace pgcpp

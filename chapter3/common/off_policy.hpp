@@ -5,12 +5,15 @@
 //                   ask for no gradient, so the actor's backward pass computes dQ/da and nothing
 //                   for the critic's weights (SAC's (3.68), DDPG's DPG step (3.72))
 //   random_action   the uniform action of the random warm-up
+//   Interaction     the real environment's side of the loop: s_t, the transition pushed to D,
+//                   the return and length of the episode under way
 //   check_loss      a non-finite loss stops training, naming the update
 #pragma once
 
 #include <string>
 
 #include "autodiff/autodiff.hpp"
+#include "chapter3/common/replay_buffer.hpp"
 #include "envs/env.hpp"
 
 namespace pgcpp {
@@ -33,6 +36,27 @@ class FrozenCopy {
 // A uniform random action of env's action space into `action` (resized once): an index in
 // [0, num_actions) for a discrete space, uniform in [low, high] per coordinate for a box.
 void random_action(const EnvSpec& env, Rng& rng, Eigen::VectorXd& action);
+
+// Step 1 of every replay-based loop, once the action a_t is chosen: r_t, s_{t+1} = env.step(a_t),
+// (s_t, a_t, r_t, s_{t+1}, terminated) pushed to D, s_{t+1} becomes s_t. s_{t+1} is the true s',
+// also where time ran out (only `terminated` stops the bootstrap).
+class Interaction {
+ public:
+  Interaction(Env& env, Rng& rng);  // s_0 = env.reset(rng)
+  const Eigen::VectorXd& s() const { return s_; }
+  // True when the episode ended (terminated or cut by the time limit): call reset() next.
+  bool step(const Eigen::VectorXd& a, ReplayBuffer& D);
+  // The next episode: s_0 = env.reset(rng), its return and length back to 0.
+  void reset(Rng& rng);
+  double episode_return() const { return episode_return_; }  // undiscounted, so far
+  int length() const { return length_; }
+
+ private:
+  Env& env_;
+  Eigen::VectorXd s_, s_next_;
+  double episode_return_ = 0;
+  int length_ = 0;
+};
 
 // Throws std::runtime_error "update <k>: <name> is <value>" unless value is finite.
 void check_loss(const char* name, double value, long update);

@@ -10,6 +10,7 @@
 // The batch's storage is allocated once and reused by every later collect().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -39,6 +40,8 @@ class OnPolicyCollector {
                                bool standardize, Rng& rng);
 
   long env_steps() const { return segments_.env_steps(); }  // all copies, all batches so far
+  // A budget of env_steps spent in whole batches: floor(env_steps / (N T)) iterations, at least 1.
+  long iterations(long env_steps) const { return std::max(1L, env_steps / (static_cast<long>(N_) * T_)); }
   int T() const { return T_; }
   int N() const { return N_; }
 

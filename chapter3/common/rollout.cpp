@@ -1,5 +1,6 @@
 #include "chapter3/common/rollout.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -44,6 +45,12 @@ std::vector<Trajectory> collect_episodes(Env& env, const Policy& policy, int epi
   batch.reserve(static_cast<std::size_t>(episodes));
   for (int i = 0; i < episodes; ++i) batch.push_back(run_episode(env, policy, rng));
   return batch;
+}
+
+std::vector<Trajectory> EpisodeBudget::collect(Env& env, const Policy& policy, int batch, Rng& rng) {
+  const int n = static_cast<int>(std::min<long>(batch, total_ - spent_));
+  spent_ += n;
+  return collect_episodes(env, policy, n, rng);
 }
 
 bool SolvedRule::record(const std::vector<Trajectory>& batch) {

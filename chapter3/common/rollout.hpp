@@ -24,6 +24,18 @@ struct Trajectory {
 Trajectory run_episode(Env& env, const Policy& policy, Rng& rng);
 std::vector<Trajectory> collect_episodes(Env& env, const Policy& policy, int episodes, Rng& rng);
 
+// A budget of `total` episodes spent in batches (the demos' --episodes): each collect() runs
+// min(batch, episodes left) episodes, so exactly `total` run and the last batch may be smaller.
+class EpisodeBudget {
+ public:
+  explicit EpisodeBudget(long total) : total_(total) {}
+  bool left() const { return spent_ < total_; }
+  std::vector<Trajectory> collect(Env& env, const Policy& policy, int batch, Rng& rng);
+
+ private:
+  long total_, spent_ = 0;
+};
+
 // R(tau) = sum_t gamma^t r_t                                                                (3.13)
 double discounted_return(const std::vector<double>& rewards, double gamma);
 // g_t = sum_{t' >= t} gamma^{t'-t} r_t', computed backwards: g_t = r_t + gamma g_{t+1}       (3.14)
