@@ -12,25 +12,14 @@ using namespace pgcpp;
 
 int main(int argc, char** argv) {
   RunOptions run("ddpg");
-  run.env.choices = {"pendulum", "Pendulum-v1"};
-  run.env = "pendulum";
+  only_env(run, "pendulum", "Pendulum-v1");
   DdpgConfig cfg;
   Cli cli("ddpg", "Deep deterministic policy gradient (Section 3.4.9, Example 3.9) on Pendulum-v1.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note(DDPG_DEFAULTS_NOTE);
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
-  cli.require(cfg.batch_size <= cfg.buffer, "--batch-size must not exceed --buffer");
-
-  ExperimentSpec spec{.figure = "Fig. 3.21 — DDPG",
-                      .rollout_figure = "Fig. 3.22 — Policy rollout (DDPG)",
-                      .x_axis = CurveX::env_steps,
-                      .loss_columns = {"critic_loss", "actor_loss"},
-                      .budget = {.env_steps = cfg.steps},
-                      .hyperparameters = &cfg,
-                      .reference_return = -200,
-                      .reference_label = "-200"};
+  parse_demo_flags(cli, run, cfg, argc, argv);
+  require_batch_fits_buffer(cli, cfg.batch_size, cfg.buffer);
+  const ExperimentSpec spec = demo_spec("Fig. 3.21 — DDPG", "Fig. 3.22 — Policy rollout (DDPG)", {"critic_loss", "actor_loss"},
+                                        {.env_steps = cfg.steps}, cfg, {-200, "-200"});
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
@@ -41,8 +30,7 @@ int main(int argc, char** argv) {
         log.set_loss("critic_loss", stats.critic_loss);
         log.set_loss("actor_loss", stats.actor_loss);
       }
-      log.episode(env_steps, ret, length);
-      log.progress(log.episodes(), env_steps);
+      log_episode_end(log, env_steps, ret, length);
     });
     std::shared_ptr<const DeterministicActor> actor = agent.actor();
     return TrainResult{actor->parameters(), actor->describe(), [actor](const Eigen::VectorXd& s) { return actor->act(s); }};

@@ -13,26 +13,16 @@ using namespace pgcpp;
 
 int main(int argc, char** argv) {
   RunOptions run("mbpo");
-  run.env.choices = {"pendulum", "Pendulum-v1"};
-  run.env = "pendulum";
+  only_env(run, "pendulum", "Pendulum-v1");
   MbpoConfig cfg;
   Cli cli("mbpo", "Model-based policy optimization with SAC (Section 3.5, Example 3.10) on Pendulum-v1.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note(MBPO_DEFAULTS_NOTE);
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
-  cli.require(cfg.batch_size <= cfg.buffer, "--batch-size must not exceed --buffer");
+  parse_demo_flags(cli, run, cfg, argc, argv);
+  require_batch_fits_buffer(cli, cfg.batch_size, cfg.buffer);
   cli.require(cfg.model_batch <= cfg.buffer, "--model-batch must not exceed --buffer");
-
-  ExperimentSpec spec{.figure = "Fig. 3.23 — MBPO",
-                      .rollout_figure = "Fig. 3.24 — Policy rollout (MBPO)",
-                      .x_axis = CurveX::env_steps,
-                      .loss_columns = {"model_loss", "critic_loss", "actor_loss", "alpha"},
-                      .budget = {.env_steps = cfg.steps},
-                      .hyperparameters = &cfg,
-                      .reference_return = -200,
-                      .reference_label = "-200"};
+  const ExperimentSpec spec =
+      demo_spec("Fig. 3.23 — MBPO", "Fig. 3.24 — Policy rollout (MBPO)", {"model_loss", "critic_loss", "actor_loss", "alpha"},
+                {.env_steps = cfg.steps}, cfg, {-200, "-200"});
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
@@ -46,8 +36,7 @@ int main(int argc, char** argv) {
         log.set_loss("actor_loss", stats.sac.actor_loss);
         log.set_loss("alpha", stats.sac.alpha);
       }
-      log.episode(env_steps, ret, length);
-      log.progress(log.episodes(), env_steps);
+      log_episode_end(log, env_steps, ret, length);
     });
     return policy_result(agent.policy());
   };

@@ -7,7 +7,6 @@
 //   ppo --objective kl           PPO-KL (3.56) with the adaptive lambda
 // Fig. 3.16 (L^CLIP against r) is drawn by ppo_clip_objective.
 #include "chapter3/3_4_7_ppo.hpp"
-#include "chapter3/common/critic.hpp"
 #include "chapter3/experiment/demo.hpp"
 
 using namespace pgcpp;
@@ -17,8 +16,6 @@ int main(int argc, char** argv) {
   PpoConfig cfg;
   Cli cli("ppo", "Proximal Policy Optimization (Section 3.4.7): PPO-Clip (3.58) or PPO-KL (3.56) with GAE, on "
                  "CartPole-v1 or Pendulum-v1.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note("The chapter has no PPO experiment; the defaults are common practice (example_settings.md): GAE lambda "
            "0.95, clip 0.2, Adam 1e-3 decaying linearly to 0, 10 epochs of minibatches of 256 over 8 copies x 128 "
            "steps, value coefficient 0.5, gradient clip 0.5, pi and V 64-64 tanh; training stops once 20 episodes in a row "
@@ -26,12 +23,9 @@ int main(int argc, char** argv) {
            "not given on the command line become: --env-steps 300000 --envs 4 --steps 512 --minibatch 64 "
            "--gamma 0.9 --log-std-init -0.5 --solved-window 0 (a Gaussian policy with a state-independent log sigma; actions "
            "outside [-2, 2] are clipped by the environment).");
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
-  cli.require(static_cast<long>(cfg.envs) * cfg.steps <= 1'000'000,
-              "--envs x --steps is " + std::to_string(static_cast<long>(cfg.envs) * cfg.steps) +
-                  " rows per batch, more than 1000000");
-  const bool pendulum = !run.env().empty() && env_short_name(run.env) == "pendulum";
+  parse_demo_flags(cli, run, cfg, argc, argv);
+  require_rows_per_batch(cli, cfg.envs, cfg.steps);
+  const bool pendulum = on_pendulum(run);
   if (pendulum) {
     auto fallback = [&](auto& param, auto value) {
       if (!cli.given(param.flag())) param = value;
@@ -46,22 +40,16 @@ int main(int argc, char** argv) {
   }
   const bool kl = cfg.objective() == "kl";
 
-  ExperimentSpec spec{
-      .figure = kl ? "PPO-KL (Section 3.4.7)" : "PPO-Clip (Section 3.4.7)",
-      .rollout_figure = kl ? "Policy rollout (PPO-KL)" : "Policy rollout (PPO-Clip)",
-      .x_axis = CurveX::env_steps,
-      .loss_columns = {"policy_loss", "value_loss", "entropy", "kl", "clip_fraction", "kl_coef", "gradient_steps"},
-      .budget = {.env_steps = cfg.env_steps},
-      .hyperparameters = &cfg,
-      .reference_return = pendulum ? -250.0 : 475.0,
-      .reference_label = pendulum ? "-250" : "solved"};
+  const ExperimentSpec spec =
+      demo_spec(kl ? "PPO-KL (Section 3.4.7)" : "PPO-Clip (Section 3.4.7)",
+                kl ? "Policy rollout (PPO-KL)" : "Policy rollout (PPO-Clip)",
+                {"policy_loss", "value_loss", "entropy", "kl", "clip_fraction", "kl_coef", "gradient_steps"},
+                {.env_steps = cfg.env_steps}, cfg, cartpole_or_pendulum_reference(pendulum));
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
     VecEnv envs(run.env, cfg.envs);
-    const Env& env = envs.env(0);
-    std::shared_ptr<Policy> policy = make_mlp_policy(env, cfg.hidden, cfg.log_std_init, rng);
-    ad::Mlp value = value_network(env.obs_dim(), cfg.hidden, ad::Activation::Tanh, rng);
+    auto [policy, value] = policy_and_value(envs.env(0), cfg.hidden, rng, cfg.log_std_init);
     train_ppo(cfg, envs, *policy, value, rng, seed,
               [&](long k, const OnPolicyBatch& batch, long env_steps, const PpoStats& s) {
                 log.set_loss("policy_loss", s.policy_loss);

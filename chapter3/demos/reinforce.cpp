@@ -11,26 +11,20 @@ using namespace pgcpp;
 
 int main(int argc, char** argv) {
   RunOptions run("reinforce");
-  run.env.choices = {"cartpole", "CartPole-v1"};
+  only_env(run, "cartpole", "CartPole-v1");
   ReinforceConfig cfg;
   Cli cli("reinforce", "REINFORCE (Section 3.2.3, Example 3.1) on CartPole-v1: minibatch by default, naive with --batch 1.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note("Defaults are Example 3.1's settings, from the course's example script (pi 4-128-128-2 tanh, Adam 2.5e-3, "
            "gamma 0.99, clip 1.0, loss summed over steps and divided by the number of episodes, stop at a 100-episode "
            "average of 475).");
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
+  parse_demo_flags(cli, run, cfg, argc, argv);
   if (cfg.batch == 1 && !cli.given("--episodes")) cfg.episodes = 2000;
   const bool naive = cfg.batch == 1;
 
-  ExperimentSpec spec{
-      .figure = naive ? "Fig. 3.2 — Naive REINFORCE" : "Fig. 3.3 — Minibatch REINFORCE",
-      .rollout_figure = naive ? "Policy rollout (Naive REINFORCE)" : "Fig. 3.4 — Policy rollout (Minibatch REINFORCE)",
-      .loss_columns = {"policy_loss"},
-      .budget = {.episodes = cfg.episodes},
-      .hyperparameters = &cfg,
-      .reference_return = 475};
+  const ExperimentSpec spec =
+      demo_spec(naive ? "Fig. 3.2 — Naive REINFORCE" : "Fig. 3.3 — Minibatch REINFORCE",
+                naive ? "Policy rollout (Naive REINFORCE)" : "Fig. 3.4 — Policy rollout (Minibatch REINFORCE)",
+                {"policy_loss"}, {.episodes = cfg.episodes}, cfg, {475});
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);

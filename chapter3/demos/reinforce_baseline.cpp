@@ -68,12 +68,10 @@ void write_variance_figure(const std::filesystem::path& file, const std::vector<
 
 int main(int argc, char** argv) {
   RunOptions run("reinforce_baseline");
-  run.env.choices = {"cartpole", "CartPole-v1"};
+  only_env(run, "cartpole", "CartPole-v1");
   BaselineConfig cfg;
   Cli cli("reinforce_baseline",
           "Minibatch REINFORCE with a learned value baseline (Section 3.2.4.4, Example 3.2) on CartPole-v1.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note("Defaults are Example 3.2's settings from the course's example script (pi and V 4-128-128 tanh, Adam 1e-3 "
            "each, gamma 0.99, batch 50, advantages standardized, clip 1.0, at most 5000 episodes), except how step 3 "
            "fits V. The book gives only the symbols K_max, M and epsilon of the stopping rule; the script fits V with "
@@ -88,27 +86,19 @@ int main(int argc, char** argv) {
   cli.note("Per seed, baseline_variance.svg shows per batch the variance (trace of the covariance across the "
            "batch's trajectories) of the gradient estimate with no baseline, with the learned V and with the "
            "standardized advantage, and V's explained variance; metrics.csv has them as columns.");
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
+  parse_demo_flags(cli, run, cfg, argc, argv);
 
-  ExperimentSpec spec{
-      .figure = "Fig. 3.5 — Minibatch REINFORCE with a learned value baseline",
-      .rollout_figure = "Fig. 3.6 — Policy rollout (REINFORCE with a learned value baseline)",
-      .loss_columns = {"policy_loss", "value_loss", "critic_steps", "critic_epochs", "explained_variance",
-                       "grad_var_no_baseline", "grad_var_learned_v", "grad_var_standardized"},
-      .budget = {.episodes = cfg.episodes},
-      .hyperparameters = &cfg,
-      .reference_return = 475};
+  const ExperimentSpec spec =
+      demo_spec("Fig. 3.5 — Minibatch REINFORCE with a learned value baseline",
+                "Fig. 3.6 — Policy rollout (REINFORCE with a learned value baseline)",
+                {"policy_loss", "value_loss", "critic_steps", "critic_epochs", "explained_variance",
+                 "grad_var_no_baseline", "grad_var_learned_v", "grad_var_standardized"},
+                {.episodes = cfg.episodes}, cfg, {475});
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
     std::unique_ptr<Env> env = make_env(run.env);
-    std::shared_ptr<Policy> policy =
-        CategoricalPolicy::make(env->obs_dim(), cfg.hidden, env->num_actions(), ad::Activation::Tanh, rng);
-    std::vector<int> value_sizes{env->obs_dim()};
-    value_sizes.insert(value_sizes.end(), cfg.hidden().begin(), cfg.hidden().end());
-    value_sizes.push_back(1);
-    ad::Mlp value(value_sizes, ad::Activation::Tanh, rng);
+    auto [policy, value] = policy_and_value(*env, cfg.hidden, rng);
     std::vector<BatchPoint> points;
     long episodes = 0;
     train_reinforce_baseline(cfg, *env, *policy, value, rng,

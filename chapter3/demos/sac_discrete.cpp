@@ -5,33 +5,24 @@
 //   sac_discrete                 Example 3.7's settings, 50k env steps (the book: 80k)
 //   sac_discrete --steps 80000   the book's length
 //   sac_discrete --alpha 0.05    play with the temperature, as the book suggests
-#include "chapter3/3_4_8_sac.hpp"
-#include "chapter3/experiment/demo.hpp"
+#include "chapter3/demos/sac_log.hpp"
 
 using namespace pgcpp;
 
 int main(int argc, char** argv) {
   RunOptions run("sac_discrete");
-  run.env.choices = {"cartpole", "CartPole-v1"};
+  only_env(run, "cartpole", "CartPole-v1");
   SacDiscreteConfig cfg;
   Cli cli("sac_discrete", "Soft actor-critic for discrete actions (Section 3.4.8.1, Example 3.7) on CartPole-v1.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note("Defaults are Example 3.7's settings, from the course's example script (pi and Q(s,.) 4-128-128-2 ReLU, one "
            "target Q, Adam 3e-4 each, replay 200k, minibatch 256, alpha = 0.2 fixed, 1000 random steps, then 50 "
            "gradient steps every 50 env steps, tau = 0.005, no clipping), except the budget: 50k env steps instead of "
            "80k, to keep a run near a minute on one core (--steps 80000 runs the book's).");
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
-  cli.require(cfg.batch_size <= cfg.buffer, "--batch-size must not exceed --buffer");
-
-  ExperimentSpec spec{.figure = "Fig. 3.17 — Soft actor–critic (discrete)",
-                      .rollout_figure = "Fig. 3.18 — Policy rollout (soft actor–critic, discrete)",
-                      .x_axis = CurveX::env_steps,
-                      .loss_columns = {"critic_loss", "actor_loss", "alpha", "entropy"},
-                      .budget = {.env_steps = cfg.steps},
-                      .hyperparameters = &cfg,
-                      .reference_return = 475};
+  parse_demo_flags(cli, run, cfg, argc, argv);
+  require_batch_fits_buffer(cli, cfg.batch_size, cfg.buffer);
+  const ExperimentSpec spec =
+      demo_spec("Fig. 3.17 — Soft actor–critic (discrete)", "Fig. 3.18 — Policy rollout (soft actor–critic, discrete)",
+                sac_columns(), {.env_steps = cfg.steps}, cfg, {475});
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
@@ -40,14 +31,7 @@ int main(int argc, char** argv) {
         CategoricalPolicy::make(env->obs_dim(), cfg.hidden, env->num_actions(), ad::Activation::ReLU, rng);
     ad::Mlp q = q_network(env->obs_dim(), cfg.hidden, env->num_actions(), ad::Activation::ReLU, rng);
     train_sac_discrete(cfg, *env, *policy, q, rng, [&](long env_steps, double ret, int length, const SacStats& stats) {
-      if (stats.updates > 0) {
-        log.set_loss("critic_loss", stats.critic_loss);
-        log.set_loss("actor_loss", stats.actor_loss);
-        log.set_loss("entropy", stats.entropy);
-      }
-      log.set_loss("alpha", stats.alpha);
-      log.episode(env_steps, ret, length);
-      log.progress(log.episodes(), env_steps);
+      log_sac_episode(log, env_steps, ret, length, stats);
     });
     return policy_result(policy);
   };

@@ -4,7 +4,6 @@
 // Besides the usual outputs, each seed's folder gets kl.svg: the KL of every accepted update
 // against delta, and the backtracks of every line search.
 #include "chapter3/3_4_6_trpo.hpp"
-#include "chapter3/common/critic.hpp"
 #include "chapter3/demos/trust_region_figure.hpp"
 #include "chapter3/experiment/demo.hpp"
 
@@ -15,49 +14,19 @@ int main(int argc, char** argv) {
   TrpoConfig cfg;
   Cli cli("trpo", "Trust Region Policy Optimization (Section 3.4.6) with GAE advantages: the natural direction by "
                   "conjugate gradient, then a backtracking line search on the exact KL and the surrogate.");
-  cli.add(run);
-  cli.add(cfg);
   cli.note("The chapter has no TRPO experiment; the defaults are common practice (example_settings.md): delta 0.01, "
            "10 CG iterations, damping 0.1, backtracking beta 0.5 with up to 10 steps, GAE lambda 0.95, 8 copies x "
            "256 steps per iteration, pi and V 64-64 tanh, 5 epochs of V updates per batch; training stops once the last 20 episodes average 475 (on CartPole). When no beta^j passes, "
            "theta_k is kept. kl.svg in each seed's folder shows the KL of every update against delta.");
-  cli.parse(argc, argv);
-  check_run_flags(cli, run);
-  cli.require(static_cast<long>(cfg.envs) * cfg.steps <= 1'000'000,
-              "--envs x --steps is " + std::to_string(static_cast<long>(cfg.envs) * cfg.steps) +
-                  " rows per batch, more than 1000000");
-  const bool pendulum = !run.env().empty() && env_short_name(run.env) == "pendulum";
+  parse_demo_flags(cli, run, cfg, argc, argv);
+  require_rows_per_batch(cli, cfg.envs, cfg.steps);
+  const bool pendulum = on_pendulum(run);
   if (pendulum && !cli.given("--solved-window")) cfg.solved_window = 0;  // 475 is CartPole's threshold
-
-  ExperimentSpec spec{.figure = "TRPO (Section 3.4.6)",
-                      .rollout_figure = "Policy rollout (TRPO)",
-                      .x_axis = CurveX::env_steps,
-                      .loss_columns = {"value_loss", "kl", "surrogate_gain", "alpha", "backtracks", "cg_residual"},
-                      .budget = {.env_steps = cfg.env_steps},
-                      .hyperparameters = &cfg,
-                      .reference_return = pendulum ? -250.0 : 475.0,
-                      .reference_label = pendulum ? "-250" : "solved"};
+  const ExperimentSpec spec = demo_spec("TRPO (Section 3.4.6)", "Policy rollout (TRPO)", trust_region_columns(true),
+                                        {.env_steps = cfg.env_steps}, cfg, cartpole_or_pendulum_reference(pendulum));
 
   auto train = [&](std::uint64_t seed, RunLog& log) {
-    Rng rng(seed);
-    VecEnv envs(run.env, cfg.envs);
-    const Env& env = envs.env(0);
-    std::shared_ptr<Policy> policy = make_mlp_policy(env, cfg.hidden, cfg.log_std_init, rng);
-    ad::Mlp value = value_network(env.obs_dim(), cfg.hidden, ad::Activation::Tanh, rng);
-    TrustRegionRecord record;
-    train_trpo(cfg, envs, *policy, value, rng, seed,
-               [&](long k, const OnPolicyBatch& batch, long env_steps, const TrustRegionStats& s) {
-                 log.set_loss("value_loss", s.value_loss);
-                 log.set_loss("kl", s.kl);
-                 log.set_loss("surrogate_gain", s.surrogate_gain);
-                 log.set_loss("alpha", s.alpha);
-                 log.set_loss("backtracks", s.backtracks);
-                 log.set_loss("cg_residual", s.cg_residual);
-                 log_segment(log, k, *batch.segment, env_steps);
-                 record.add(k, s);
-               });
-    draw_trust_region_figure(log.dir(), "TRPO: KL of each update against delta, " + run.env(), record, cfg.delta, true);
-    return policy_result(policy);
+    return train_trust_region_seed(cfg, run, seed, log, "TRPO", true, train_trpo);
   };
   return run_experiment(run, spec, train, restore_policy);
 }

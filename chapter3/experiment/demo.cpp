@@ -5,6 +5,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "chapter3/common/critic.hpp"
+#include "chapter3/common/on_policy.hpp"
+
 namespace pgcpp {
 
 TrainResult policy_result(std::shared_ptr<const Policy> policy) {
@@ -57,6 +60,55 @@ void log_segment(RunLog& log, long iteration, const Segment& segment, long env_s
   for (const Segment::Finished& f : segment.finished)
     log.episode(before + static_cast<long>(f.t) * segment.N + f.copy + 1, f.episode_return, f.length);
   log.progress(iteration + 1, env_steps_after);
+}
+
+void parse_demo_flags(Cli& cli, RunOptions& run, Params& cfg, int argc, char** argv) {
+  cli.add(run);
+  cli.add(cfg);
+  cli.parse(argc, argv);
+  check_run_flags(cli, run);
+}
+
+void only_env(RunOptions& run, const std::string& short_name, const std::string& gymnasium_id) {
+  run.env.choices = {short_name, gymnasium_id};
+  run.env = short_name;
+}
+
+void require_batch_fits_buffer(const Cli& cli, long batch_size, long buffer) {
+  cli.require(batch_size <= buffer, "--batch-size must not exceed --buffer");
+}
+
+void require_rows_per_batch(const Cli& cli, long envs, long steps) {
+  cli.require(envs * steps <= 1'000'000,
+              "--envs x --steps is " + std::to_string(envs * steps) + " rows per batch, more than 1000000");
+}
+
+bool on_pendulum(const RunOptions& run) { return !run.env().empty() && env_short_name(run.env) == "pendulum"; }
+
+Reference cartpole_or_pendulum_reference(bool pendulum) {
+  return pendulum ? Reference{-250.0, "-250"} : Reference{475.0, "solved"};
+}
+
+ExperimentSpec demo_spec(std::string figure, std::string rollout_figure, std::vector<std::string> loss_columns,
+                         Budget budget, const Params& hyperparameters, Reference reference) {
+  return ExperimentSpec{.figure = std::move(figure),
+                        .rollout_figure = std::move(rollout_figure),
+                        .x_axis = budget.env_steps > 0 ? CurveX::env_steps : CurveX::episodes,
+                        .loss_columns = std::move(loss_columns),
+                        .budget = budget,
+                        .hyperparameters = &hyperparameters,
+                        .reference_return = reference.value,
+                        .reference_label = std::move(reference.label)};
+}
+
+PolicyAndValue policy_and_value(const Env& env, const std::vector<int>& hidden, Rng& rng, double log_std_init) {
+  std::shared_ptr<Policy> policy = make_mlp_policy(env, hidden, log_std_init, rng);
+  return {std::move(policy), value_network(env.obs_dim(), hidden, ad::Activation::Tanh, rng)};
+}
+
+void log_episode_end(RunLog& log, long env_steps, double episode_return, int length) {
+  log.episode(env_steps, episode_return, length);
+  log.progress(log.episodes(), env_steps);
 }
 
 }  // namespace pgcpp
