@@ -135,8 +135,9 @@ def baseline_fit(seed_run, limit: int = 500) -> tuple[float, int, float]:
         if any(int(float(r["length"])) >= limit for r in b):
             break
         before.append(float(b[0]["explained_variance"]))
+    # Empty cells: a run with --no-gradient-variance.
     ratios = [float(b[0]["grad_var_learned_v"]) / float(b[0]["grad_var_no_baseline"]) for b in bs
-              if "grad_var_no_baseline" in b[0] and float(b[0]["grad_var_no_baseline"]) > 0]
+              if b[0].get("grad_var_no_baseline") and float(b[0]["grad_var_no_baseline"]) > 0]
     return (statistics.median(before) if before else math.nan, len(before),
             statistics.median(ratios) if ratios else math.nan)
 
