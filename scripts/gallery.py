@@ -600,7 +600,9 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     page = out / "index.html"
     k = 5 if args.full else 3
+    fewer = sorted({f"{j.seeds} for {j.exe}" for j in jobs.values() if j.seeds and j.seeds < k and not args.full})
     info = {"mode": f"{'--full: ' if args.full else ''}{k} seeds per learning curve"
+                    + (f" ({', '.join(fewer)})" if fewer else "")
                     + (", the book's budgets" if args.full else ", the demos' default settings"),
             "build": shown_path(build), "commit": git_describe(),
             "written": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
