@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "chapter3/experiment/program.hpp"
+#include "chapter3/experiment/run.hpp"  // detail::moving_average: the runs' own smoothing
 #include "plot/plot.hpp"
 
 using namespace pgcpp;
@@ -97,17 +98,6 @@ std::vector<SeedCurve> read_run(const std::string& flag, const fs::path& dir) {
   return out;
 }
 
-std::vector<double> moving_average(const std::vector<double>& x, int window) {
-  std::vector<double> m(x.size());
-  double sum = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sum += x[i];
-    if (i >= static_cast<std::size_t>(window)) sum -= x[i - static_cast<std::size_t>(window)];
-    m[i] = sum / static_cast<double>(std::min<std::size_t>(i + 1, static_cast<std::size_t>(window)));
-  }
-  return m;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,7 +142,7 @@ int main(int argc, char** argv) {
       for (const SeedCurve& s : seeds) end = std::min(end, s.steps.back());
       std::vector<double> x, mean, lo, hi;
       std::vector<std::vector<double>> smooth;
-      for (const SeedCurve& s : seeds) smooth.push_back(moving_average(s.returns, cfg.window));
+      for (const SeedCurve& s : seeds) smooth.push_back(detail::moving_average(s.returns, cfg.window));
       for (int p = 1; p <= 200; ++p) {
         const double at = end * p / 200;
         double sum = 0, a = INFINITY, b = -INFINITY;

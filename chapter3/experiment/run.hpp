@@ -125,6 +125,9 @@ struct ExperimentSpec {
 namespace detail {
 class Progress;
 class Experiment;
+// Trailing moving average, m_i = mean(x_{max(0, i-w+1)} .. x_i): how every learning curve of a run
+// (and offpolicy_compare's) is smoothed.
+std::vector<double> moving_average(const std::vector<double>& x, int window);
 }  // namespace detail
 
 // The record of one training run (one seed). Not shared between threads: each seed has its own.

@@ -29,8 +29,6 @@ class JsonObject {
 };
 std::string json_array(const std::vector<std::string>& json_values);
 
-// Trailing moving average: m_i = mean(x_{max(0, i-w+1)} .. x_i).
-std::vector<double> moving_average(const std::vector<double>& x, int window);
 inline constexpr int kRecentEpisodes = 20;  // final_return, the curves' moving average
 
 // The progress line of one experiment (all its seeds), on stderr.
