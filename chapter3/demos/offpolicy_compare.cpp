@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     std::vector<Algorithm> algorithms;
     if (!cfg.sac().empty()) algorithms.push_back({"SAC (3.4.8.2)", "--sac", cfg.sac});
     if (!cfg.ddpg().empty()) algorithms.push_back({"DDPG (3.4.9)", "--ddpg", cfg.ddpg});
-    if (!cfg.mbpo().empty()) algorithms.push_back({"MBPO (3.5)", "--mbpo", cfg.mbpo});
+    if (!cfg.mbpo().empty()) algorithms.push_back({"MBPO (Section 3.5)", "--mbpo", cfg.mbpo});
     std::vector<std::vector<SeedCurve>> runs;
     for (const Algorithm& a : algorithms) runs.push_back(read_run(a.flag, a.dir));
 
