@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
+#include "tests/bench/hand_adam.hpp"
 
 namespace pgcpp::bench {
 
@@ -86,11 +87,7 @@ struct HandTanhMlp {
     }
   }
   void adam_step(Matrix& theta, const Matrix& g, Matrix& m, Matrix& v, Scalar lr) const {
-    const Scalar b1 = Scalar(0.9), b2 = Scalar(0.999), eps = Scalar(1e-8);
-    m.array() = b1 * m.array() + (1 - b1) * g.array();
-    v.array() = b2 * v.array() + (1 - b2) * g.array().square();
-    const Scalar c1 = 1 - std::pow(b1, Scalar(k)), c2 = 1 - std::pow(b2, Scalar(k));
-    theta.array() -= (lr / c1) * m.array() / ((v.array() / c2).sqrt() + eps);
+    hand_adam_step(theta, g, m, v, lr, k);
   }
   // Matrix-product FLOPs: forward + backward (no input gradient) on `batch` rows.
   double train_flops(int batch) const {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
+#include "tests/bench/hand_adam.hpp"
 #include "chapter3/common/replay_buffer.hpp"
 
 namespace pgcpp::bench {
@@ -80,11 +81,7 @@ struct HandMlp {
     }
   }
   void adam_step(Matrix& theta, const Matrix& g, Matrix& m, Matrix& v, Scalar lr) const {
-    const Scalar b1 = Scalar(0.9), b2 = Scalar(0.999), eps = Scalar(1e-8);
-    m.array() = b1 * m.array() + (1 - b1) * g.array();
-    v.array() = b2 * v.array() + (1 - b2) * g.array().square();
-    const Scalar c1 = 1 - std::pow(b1, Scalar(k)), c2 = 1 - std::pow(b2, Scalar(k));
-    theta.array() -= (lr / c1) * m.array() / ((v.array() / c2).sqrt() + eps);
+    hand_adam_step(theta, g, m, v, lr, k);
   }
   void polyak(const HandMlp& online, Scalar tau) {
     for (std::size_t l = 0; l < layers(); ++l) {
