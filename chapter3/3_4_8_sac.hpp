@@ -42,13 +42,14 @@ ad::Var temperature_loss(const ad::Var& log_alpha, const Matrix& log_pi, double 
 
 // ---- 3.4.8.1: discrete actions, a single Q(s, .) and its target (Example 3.7)
 
-// Example 3.7's settings are the defaults except the budget (see the .cpp header).
+// Example 3.7's settings are the defaults except the budget and the width (see demos/sac_discrete.cpp).
 struct SacDiscreteConfig : Params {
   Param<long> steps{this, "--steps", 50'000, "budget in env steps (the book: 80000)", {1, 100'000'000}};
   Param<double> lr_actor{this, "--lr-actor", 3e-4, "alpha_theta, Adam step size of pi", Range<double>::open_closed(0, 1)};
   Param<double> lr_critic{this, "--lr-critic", 3e-4, "alpha_psi, Adam step size of Q", Range<double>::open_closed(0, 1)};
   Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
-  Param<std::vector<int>> hidden{this, "--hidden", {128, 128}, "hidden layer sizes of pi and Q(s, .) (ReLU)"};
+  Param<std::vector<int>> hidden{this, "--hidden", {112, 112},
+                                 "hidden layer sizes of pi and Q(s, .) (ReLU) (the book: 128,128)"};
   Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
   Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
   Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};

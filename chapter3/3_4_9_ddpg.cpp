@@ -169,6 +169,9 @@ void DdpgAgent::update(const ReplayBatch& D) {
   critic_opt_.minimize(critic_loss);
   stats_.critic_loss = critic_loss.item();
   check_loss("critic_loss", stats_.critic_loss, stats_.updates);
+  // With --actor-every d > 1 (a delayed actor, as CleanRL's DDPG and TD3 run it), steps 5 and 6
+  // follow only every d-th critic step.
+  if (stats_.updates % cfg_.actor_every != 0) return;
   // 5. Actor: ascend 1/B sum Q_psi(s, mu_theta(s)); its gradient is the DPG sample mean (3.72).
   q_frozen_.refresh();
   const Var actor_loss = dpg_actor_loss(q_frozen_(q_input(s, (*actor_)(s))));

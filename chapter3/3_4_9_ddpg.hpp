@@ -93,6 +93,8 @@ struct DdpgConfig : Params {
   Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
   Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-6) per round", {1, 1'000'000}};
   Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of both target networks (step 6)", {0, 1}};
+  Param<int> actor_every{this, "--actor-every", 1,
+                         "d: steps 5-6 after every d-th critic step (the book: 1; CleanRL's DDPG: 2)", {1, 1'000'000}};
   Param<std::string> noise{this, "--noise", "ou", "exploration noise: Ornstein-Uhlenbeck or Gaussian", {"ou", "gaussian"}};
   Param<double> noise_sigma{this, "--noise-sigma", 0.2, "sigma of the exploration noise", {0, 1e6}};
   Param<double> ou_theta{this, "--ou-theta", 0.15, "theta of the Ornstein-Uhlenbeck noise (mean reversion)", {0, 1}};

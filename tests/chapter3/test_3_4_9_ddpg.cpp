@@ -304,3 +304,31 @@ TEST_CASE("deterministic actor: actions inside the box, a_scale tanh + a_bias, s
   file.theta = Vector::Zero(5);
   CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
 }
+
+// --actor-every d: steps 5-6 (actor and both targets) run after every d-th critic step only, the
+// critic after every one. Fails if the delay skipped the critic, or ran the actor on odd steps.
+TEST_CASE("delayed actor (--actor-every 2): the critic moves at every update, the actor at every second") {
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  Rng rng(7);
+  DdpgConfig cfg;
+  cfg.hidden = std::vector<int>{8, 8};
+  cfg.actor_every = 2;
+  DdpgAgent agent(cfg, env->spec(), rng);
+  ReplayBatch D;
+  const int B = 16;
+  D.obs = Matrix::Random(B, 3);
+  D.actions = Matrix::Random(B, 1);
+  D.rewards = Matrix::Random(B, 1);
+  D.next_obs = Matrix::Random(B, 3);
+  D.terminated = Matrix::Zero(B, 1);
+  for (int update = 1; update <= 4; ++update) {
+    const Vector actor_before = agent.actor()->parameters().flatten();
+    const Vector critic_before = agent.critic().parameters().flatten();
+    agent.update(D);
+    const bool actor_moved = (agent.actor()->parameters().flatten() - actor_before).cwiseAbs().maxCoeff() > 0;
+    const bool critic_moved = (agent.critic().parameters().flatten() - critic_before).cwiseAbs().maxCoeff() > 0;
+    CAPTURE(update);
+    CHECK(critic_moved);
+    CHECK(actor_moved == (update % 2 == 0));
+  }
+}
