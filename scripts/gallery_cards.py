@@ -228,7 +228,7 @@ JOBS = [
     Job("sac_discrete", "sac_discrete", ["--quiet"], seeds=2, full_args=["--steps", "80000", "--hidden", "128,128"], est=100, threshold=475),
     Job("sac", "sac", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256"], est=100, threshold=-200, window=10),
     Job("ddpg", "ddpg", ["--quiet"], seeds=3, full_args=["--steps", "50000", "--hidden", "256,256"], est=60, threshold=-200, window=10),
-    Job("mbpo", "mbpo", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256"], est=230, threshold=-200, window=10),
+    Job("mbpo", "mbpo", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256", "--model-steps", "200"], est=230, threshold=-200, window=10),
     Job("offpolicy_compare", "offpolicy_compare",
         ["--sac", "{runs}/sac", "--ddpg", "{runs}/ddpg", "--mbpo", "{runs}/mbpo"], est=1,
         after=["sac", "ddpg", "mbpo"]),
