@@ -4,11 +4,11 @@
 //
 //   sac_discrete                 Example 3.7's settings, 50k env steps and width 112 (the book: 80k, 128)
 //   sac_discrete --steps 80000 --hidden 128,128   the book's run
+//   sac_discrete --alpha 0.05    play with the temperature, as the book suggests
 //
 // Why not the book's width: a default run must stay under 120 s on one core. At 128 the 49k
 // updates of 50k env steps took 130 s (double, unloaded); at 112 they take 94-101 s, and seeds
 // 1-5 reach 500, 346, 500, 500, 474 (greedy evaluation).
-//   sac_discrete --alpha 0.05    play with the temperature, as the book suggests
 #include "chapter3/demos/sac_log.hpp"
 
 using namespace pgcpp;

@@ -446,8 +446,6 @@ Eigen::MatrixXd soft_optimal_q(const TabularMdp& mdp, double alpha) {
   return q;
 }
 
-Eigen::MatrixXd softmax_rows(const Eigen::MatrixXd& q, double alpha) { return softmax_policy(q / alpha); }
-
 // An MDP where the entropy term decides: in s0, a0 (reward 0) leads to s1, where every action is
 // worth the same (a soft value alpha log 3 above its hard value), a1 (reward 0.4) to s2, where one
 // action is good and two are bad (soft value close to hard); a2 stays, at reward -1. s1 and s2 lead
@@ -481,9 +479,9 @@ TEST_CASE("SAC (discrete, fixed alpha) on a tabular MDP converges to the soft-op
           NEEDS_DOUBLE("a long run of small steps")) {
   const TabularMdp mdp = entropy_decides_mdp();
   const double alpha = 1.0;
-  const Eigen::MatrixXd pi_star = softmax_rows(soft_optimal_q(mdp, alpha), alpha);
+  const Eigen::MatrixXd pi_star = softmax_policy(soft_optimal_q(mdp, alpha) / alpha);
   // The policy of a target without the entropy term: softmax of the hard optimal Q over alpha.
-  const Eigen::MatrixXd pi_hard = softmax_rows(soft_optimal_q(mdp, 1e-6), alpha);
+  const Eigen::MatrixXd pi_hard = softmax_policy(soft_optimal_q(mdp, 1e-6) / alpha);
   auto tv = [](const Eigen::MatrixXd& p, const Eigen::MatrixXd& q) { return 0.5 * (p - q).cwiseAbs().rowwise().sum().maxCoeff(); };
   REQUIRE(tv(pi_star, pi_hard) > 0.2);
 
