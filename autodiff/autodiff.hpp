@@ -6,6 +6,6 @@
 #include "autodiff/nn.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/optim.hpp"
-#include "autodiff/random.hpp"
-#include "autodiff/scalar.hpp"
+#include "core/random.hpp"
+#include "core/scalar.hpp"
 #include "autodiff/var.hpp"

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "autodiff/scalar.hpp"
+#include "core/scalar.hpp"
 
 namespace pgcpp::ad {
 

@@ -9,7 +9,7 @@ namespace pgcpp::ad {
 // forward and backward pass then page-faults in zeroed memory again, measured at half of
 // reinforce_baseline's run time spent in the kernel. This keeps freed memory in the process for
 // reuse; the cost is that the peak working set stays resident until exit. A no-op elsewhere
-// than glibc. run_experiment (chapter3/experiment/run.hpp) and the benchmark call it.
+// than glibc. run_experiment (experiment/run.hpp) and the benchmark call it.
 void keep_freed_memory();
 
 }  // namespace pgcpp::ad

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "autodiff/ops.hpp"
-#include "autodiff/random.hpp"
+#include "core/random.hpp"
 
 namespace pgcpp::ad {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/scalar.hpp"
+#include "core/scalar.hpp"
 
 namespace pgcpp::ad {
 

@@ -13,7 +13,7 @@
 #include <Eigen/Dense>
 #include <vector>
 
-#include "autodiff/random.hpp"
+#include "core/random.hpp"
 #include "envs/tabular_mdp.hpp"
 
 namespace pgcpp::pg_lemma {

@@ -23,17 +23,15 @@
 //     (log-std in [-5, 2]), scaled to [-2, 2]; Q(s, a) 4-256-256-1 ReLU and its target; Adam 3e-4
 //     each; replay 300k; b keeps pi's mean with pre-squash std sqrt(sigma^2 + 0.5^2); one-sample
 //     target and V; otherwise as Example 3.5; stopping once the last 100 average -250.
-// All of these are reachable by flags. Three defaults differ, for the time of one run on one core
-// (kOffPolicyDefaultsNote, below, printed by --help, has the measurements): the examples' 8 critic
-// steps on minibatches of 256 per env step, and Example 3.6's 256-wide networks, cost about 12 s
-// per 1000 env steps on CartPole and 140 s on Pendulum (15-20 minutes and over an hour a run).
-// The defaults are 1 critic step on a minibatch of 64 per env step, and 128-wide networks on
-// Pendulum: about 1 ms per env step, the nearest settings we found that solve both tasks in
-// under two minutes. --critic-steps 8 --batch-size 256 [--actor-hidden 256,256
-// --critic-hidden 256,256] give the examples' settings. And a budget of 90k env steps besides the
-// episodes (--env-steps 0: none, as in the examples), so that a CartPole run that does not solve
-// (seed 3 of 1-5: 432k steps, 9 minutes, for its 2000 episodes) still stops within two minutes;
-// the runs that solve need at most 82k.
+// All of these are reachable by flags. Three defaults differ, each said in --help, so that one run
+// takes at most about two minutes of one core (README has the measured times): the examples' 8
+// critic steps on minibatches of 256 per env step, and Example 3.6's 256-wide networks, make a run
+// take 15 minutes to over an hour. The defaults are 1 critic step on a minibatch of 64 per env
+// step and 128-wide networks on Pendulum, the nearest settings we found that solve both tasks;
+// --critic-steps 8 --batch-size 256 [--actor-hidden 256,256 --critic-hidden 256,256] give the
+// examples'. And a budget of 90k env steps besides the episodes (--env-steps 0: none, as in the
+// examples), so that a CartPole run that does not solve still stops within two minutes; the runs
+// that solve need at most 82k.
 //
 // Choices the pseudocode leaves open:
 // - done_t is `terminated`: a transition cut by the time limit bootstraps from Qbar at its s'
@@ -56,32 +54,6 @@
 namespace pgcpp {
 
 using namespace ad;
-
-void use_pendulum_defaults(OffPolicyConfig& cfg, const std::function<bool(const std::string&)>& given) {
-  const auto set = [&](auto& param, const auto& value) {
-    if (!given(param.flag())) param = value;
-  };
-  set(cfg.episodes, 300L);
-  set(cfg.lr_actor, 3e-4);
-  set(cfg.lr_critic, 3e-4);
-  set(cfg.actor_activation, std::string("relu"));
-  set(cfg.buffer, 300'000L);
-  set(cfg.solved, -250.0);
-}
-
-const char* const kOffPolicyDefaultsNote =
-    "Defaults are Examples 3.5 (CartPole) and 3.6 (Pendulum, --env pendulum) from the course's example scripts, "
-    "except three that make a run far longer than two minutes on one core. The examples take 8 critic steps on "
-    "minibatches of 256 per env step, and 256-wide networks on Pendulum: measured here at about 12 s of one core per "
-    "1000 env steps on CartPole and 140 s on Pendulum, i.e. 15-20 minutes for a CartPole run and over an hour for "
-    "the 31k steps of Example 3.6's. The defaults take 1 critic step on a minibatch of 64 per env step "
-    "(--critic-steps 1 --batch-size 64) and 128-wide networks on Pendulum (--actor-hidden 128,128 --critic-hidden "
-    "128,128), about 1 ms per env step: the nearest settings we found that solve both tasks in under two minutes. "
-    "--critic-steps 8 --batch-size 256 (with --actor-hidden 256,256 --critic-hidden 256,256 on Pendulum) give the "
-    "examples' settings. The run also stops after 90k env steps (--env-steps 0: no such budget, as in the examples), "
-    "so that a CartPole run that does not solve ends within two minutes; runs that solve needed at most 82k. "
-    "One more difference: a transition cut by the time limit bootstraps from Q at its last state "
-    "(every Pendulum episode ends that way); the scripts treat the limit as terminal.";
 
 // ------------------------------------------------------------------ formulas
 
@@ -233,7 +205,7 @@ void train(const OffPolicyConfig& cfg, Env& env, const Policy& policy, Model& mo
   double episode_return = 0;
   int length = 0;
   long episodes = 0, updates = 0;
-  for (long t = 1; episodes < cfg.episodes && (cfg.env_steps == 0 || t <= cfg.env_steps); ++t) {
+  for (long t = 1; episodes < cfg.episodes && (cfg.steps == 0 || t <= cfg.steps); ++t) {
     // 1. Interact & store: a ~ b(.|s), keeping log b(a|s) to form rho later.
     if constexpr (std::is_same_v<Model, DiscreteModel>) {
       const double progress = std::min(1.0, static_cast<double>(t - 1) / static_cast<double>(cfg.eps_steps));

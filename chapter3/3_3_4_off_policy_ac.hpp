@@ -6,42 +6,48 @@
 #include <string>
 #include <vector>
 
+#include "chapter3/common/off_policy.hpp"
 #include "chapter3/common/params.hpp"
 #include "chapter3/common/policy.hpp"
 #include "envs/env.hpp"
 
 namespace pgcpp {
 
-// Defaults: Example 3.5 (CartPole) where the help says nothing else; use_pendulum_defaults
-// switches to Example 3.6's. Where we differ from the examples, and why: kOffPolicyDefaultsNote.
-struct OffPolicyConfig : Params {
-  Param<long> episodes{this, "--episodes", 2000, "budget in episodes (Pendulum: 300)", {1, 10'000'000}};
-  // 90k: a CartPole run that does not solve stops within two minutes of one core (runs that solve
-  // stop by 82k steps, seeds 1-5); Pendulum's 300 episodes are 60k steps. 0 = the examples' episodes only.
-  Param<long> env_steps{this, "--env-steps", 90'000,
-                        "budget in env steps, whichever budget ends first (0 = none; the examples: none)",
-                        {0, 1'000'000'000}};
-  Param<double> lr_actor{this, "--lr-actor", 1e-3, "alpha_theta, Adam step size of pi (Pendulum: 3e-4)",
-                         Range<double>::open_closed(0, 1)};
-  Param<double> lr_critic{this, "--lr-critic", 1e-3, "alpha_psi, Adam step size of Q (Pendulum: 3e-4)",
-                          Range<double>::open_closed(0, 1)};
-  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
+// Defaults: Example 3.5 (CartPole) and, with --env pendulum, Example 3.6 (the EnvDefaults below).
+// Where a default differs from the examples, its help says why.
+struct OffPolicyConfig : ReplayConfig {
+  OffPolicyConfig()
+      : ReplayConfig({.budget_flag = "--env-steps",
+                      .budget = 90'000,
+                      .budget_help = "budget in env steps, whichever budget ends first (0 = none; the examples: none; "
+                                     "90000 stops a CartPole run that does not solve within two minutes of one core)",
+                      .budget_min = 0,
+                      .buffer_per_env = {{"pendulum", 300'000}},
+                      .batch_size = 64,
+                      .batch_help = "B, transitions per minibatch (Examples 3.5, 3.6: 256; 64 with one critic step "
+                                    "keeps a run within two minutes of one core)",
+                      .warmup = 2000,
+                      .warmup_help = "env steps collected before the first update",
+                      .update_every = 1,
+                      .update_every_help = "env steps between two updates (steps 2-8)",
+                      .tau_help = "Polyak rate tau of the target network (step 8)"}) {}
+  Param<long> episodes{this, "--episodes", 2000, "budget in episodes", {1, 10'000'000}, {{"pendulum", 300}}};
+  Param<double> lr_actor{this, "--lr-actor", 1e-3, "alpha_theta, Adam step size of pi", Range<double>::open_closed(0, 1),
+                         {{"pendulum", 3e-4}}};
+  Param<double> lr_critic{this, "--lr-critic", 1e-3, "alpha_psi, Adam step size of Q", Range<double>::open_closed(0, 1),
+                          {{"pendulum", 3e-4}}};
   Param<std::vector<int>> actor_hidden{this, "--actor-hidden", {128, 128},
-                                       "hidden layer sizes of pi (Pendulum too; Example 3.6: 256,256)"};
-  Param<std::string> actor_activation{this, "--actor-activation", "tanh", "hidden activation of pi (Pendulum: relu)",
-                                      {"tanh", "relu"}};
+                                       "hidden layer sizes of pi (Example 3.6: 256,256; 128 keeps a Pendulum run within two minutes of one core)"};
+  Param<std::string> actor_activation{this, "--actor-activation", "tanh", "hidden activation of pi", {"tanh", "relu"},
+                                      {{"pendulum", "relu"}}};
   Param<std::vector<int>> critic_hidden{this, "--critic-hidden", {128, 128},
-                                        "hidden layer sizes of Q and its target, ReLU (Pendulum too; Example 3.6: 256,256)"};
-  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions (Pendulum: 300000)", {1, 10'000'000}};
-  Param<int> batch_size{this, "--batch-size", 64, "B, transitions per minibatch (Examples 3.5, 3.6: 256)", {1, 100'000}};
-  Param<long> warmup{this, "--warmup", 2000, "env steps collected before the first update", {0, 10'000'000}};
-  Param<int> update_every{this, "--update-every", 1, "env steps between two updates (steps 2-8)", {1, 100'000}};
+                                        "hidden layer sizes of Q and its target, ReLU (Example 3.6: 256,256; as for pi)"};
   Param<int> critic_steps{this, "--critic-steps", 1,
-                          "critic steps per update (step 4), each on a fresh minibatch (Examples 3.5, 3.6: 8)",
+                          "critic steps per update (step 4), each on a fresh minibatch (Examples 3.5, 3.6: 8; 1 keeps a run "
+                          "within two minutes of one core)",
                           {1, 10'000}};
   Param<int> actor_steps{this, "--actor-steps", 1, "actor steps per update (steps 5-7), each on a fresh minibatch",
                          {0, 10'000}};
-  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of the target network (step 8)", {0, 1}};
   Param<double> is_clip{this, "--is-clip", 10, "c >= 1, clip of the importance ratio rho (3.42); 1e6 = no clipping in practice", {1, 1e6}};
   Param<double> clip{this, "--clip", 1.0, "gradient-norm clip of actor and critic (0 = none)", {0, 1e6}};
   Param<bool> no_normalize{this, "--no-normalize", false, "skip step 5's normalization of the advantages"};
@@ -58,17 +64,10 @@ struct OffPolicyConfig : Params {
                            {1, 1000}};
   Param<double> log_std_min{this, "--log-std-min", -5, "continuous: lower clamp of pi's log-std head", {-50, 50}};
   Param<double> log_std_max{this, "--log-std-max", 2, "continuous: upper clamp of pi's log-std head", {-50, 50}};
-  Param<double> solved{this, "--solved", 475,
-                       "stop once the last 100 episodes average at least this (Pendulum: -250)", {-1e9, 1e9}};
+  Param<double> solved{this, "--solved", 475, "stop once the last 100 episodes average at least this", {-1e9, 1e9},
+                       {{"pendulum", -250}}};
   Param<bool> no_stop{this, "--no-stop", false, "never stop early: run the whole budget"};
 };
-
-// Where the defaults differ from Examples 3.5 and 3.6, and why: printed by --help, and in the .cpp header.
-extern const char* const kOffPolicyDefaultsNote;
-
-// Example 3.6's settings for the flags not given on the command line (`given(flag)` says which
-// were). The Pendulum defaults named in the help texts above.
-void use_pendulum_defaults(OffPolicyConfig& cfg, const std::function<bool(const std::string&)>& given);
 
 struct OffPolicyStats {
   double actor_loss = std::numeric_limits<double>::quiet_NaN();  // NaN before the first update

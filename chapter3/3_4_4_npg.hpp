@@ -32,7 +32,7 @@ struct TrustRegionConfig : Params {
   Param<bool> no_standardize{this, "--no-standardize", false, "skip step 2's standardization of the advantages"};
   Param<double> solved{this, "--solved", 475, "stop once the last --solved-window episodes average this", {-1e6, 1e6}};
   Param<int> solved_window{this, "--solved-window", 20, "episodes averaged by --solved (0 = never stop early)",
-                           {0, 100'000}};
+                           {0, 100'000}, {{"pendulum", 0}}};  // 475 is CartPole's threshold
 };
 
 struct NpgConfig : TrustRegionConfig {

@@ -9,18 +9,19 @@
 
 namespace pgcpp {
 
-// The chapter has no PPO experiment; defaults follow common practice (example_settings.md) and are
-// CartPole-v1's. The ppo demo changes the ones it names for Pendulum-v1 (see demos/ppo.cpp).
+// The chapter has no PPO experiment; defaults follow common practice (example_settings.md): CartPole-v1's,
+// and Pendulum-v1's where a parameter declares them (EnvDefaults).
 struct PpoConfig : Params {
   Param<long> env_steps{this, "--env-steps", 100'000, "budget in environment steps (all copies together)",
-                        {1, 1'000'000'000}};
-  Param<int> envs{this, "--envs", 8, "N, environment copies stepped together", {1, 1024}};
-  Param<int> steps{this, "--steps", 128, "T, steps of each copy per iteration (batch N T)", {1, 100'000}};
+                        {1, 1'000'000'000}, {{"pendulum", 300'000}}};
+  Param<int> envs{this, "--envs", 8, "N, environment copies stepped together", {1, 1024}, {{"pendulum", 4}}};
+  Param<int> steps{this, "--steps", 128, "T, steps of each copy per iteration (batch N T)", {1, 100'000},
+                   {{"pendulum", 512}}};
   Param<int> epochs{this, "--epochs", 10, "K_epoch, passes over each batch (step 3)", {1, 1000}};
-  Param<int> minibatch{this, "--minibatch", 256, "B, minibatch size (step 3)", {1, 1'000'000}};
+  Param<int> minibatch{this, "--minibatch", 256, "B, minibatch size (step 3)", {1, 1'000'000}, {{"pendulum", 64}}};
   Param<double> lr{this, "--lr", 1e-3, "alpha, Adam step size of pi and V", Range<double>::open_closed(0, 1)};
   Param<bool> constant_lr{this, "--constant-lr", false, "keep alpha constant (default: linear decay to 0 over the budget)"};
-  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
+  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}, {{"pendulum", 0.9}}};
   Param<double> lambda_{this, "--lambda", 0.95, "lambda of GAE (3.37)", {0, 1}};
   Param<std::string> objective{this, "--objective", "clip", "l^PG: clip = PPO-Clip (3.58), kl = PPO-KL (3.56)",
                                {"clip", "kl"}};
@@ -35,11 +36,12 @@ struct PpoConfig : Params {
   Param<double> target_kl{this, "--target-kl", 0.0, "step 4: stop the epochs once the batch KL exceeds this (0 = never)",
                           {0, 100}};
   Param<std::vector<int>> hidden{this, "--hidden", {64, 64}, "hidden layer sizes of pi and V (tanh)"};
-  Param<double> log_std_init{this, "--log-std-init", 0.0, "Gaussian policies: initial log sigma", {-20, 2}};
+  Param<double> log_std_init{this, "--log-std-init", 0.0, "Gaussian policies: initial log sigma", {-20, 2},
+                              {{"pendulum", -0.5}}};
   Param<bool> no_standardize{this, "--no-standardize", false, "skip step 2's standardization of the advantages"};
   Param<double> solved{this, "--solved", 475, "stop once the last --solved-window episodes average this", {-1e6, 1e6}};
   Param<int> solved_window{this, "--solved-window", 20, "episodes averaged by --solved (0 = never stop early)",
-                           {0, 100'000}};
+                           {0, 100'000}, {{"pendulum", 0}}};  // 475 is CartPole's threshold
 };
 
 // L^CLIP per sample: min(rho A, clip(rho, 1 - eps, 1 + eps) A), N x 1                       (3.58)

@@ -42,20 +42,19 @@ ad::Var temperature_loss(const ad::Var& log_alpha, const Matrix& log_pi, double 
 
 // ---- 3.4.8.1: discrete actions, a single Q(s, .) and its target (Example 3.7)
 
-// Example 3.7's settings are the defaults except the budget and the width (see demos/sac_discrete.cpp).
-struct SacDiscreteConfig : Params {
-  Param<long> steps{this, "--steps", 50'000, "budget in env steps (the book: 80000)", {1, 100'000'000}};
+// Example 3.7's settings are the defaults except the budget and the width (said in --help).
+struct SacDiscreteConfig : ReplayConfig {
+  SacDiscreteConfig()
+      : ReplayConfig({.budget = 50'000,
+                      .budget_help = "budget in env steps (the book: 80000; 50000 keeps a default run within two "
+                                     "minutes of one core)",
+                      .tau_help = "Polyak rate tau of the target critic (step 6)"}) {}
   Param<double> lr_actor{this, "--lr-actor", 3e-4, "alpha_theta, Adam step size of pi", Range<double>::open_closed(0, 1)};
   Param<double> lr_critic{this, "--lr-critic", 3e-4, "alpha_psi, Adam step size of Q", Range<double>::open_closed(0, 1)};
-  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
   Param<std::vector<int>> hidden{this, "--hidden", {112, 112},
-                                 "hidden layer sizes of pi and Q(s, .) (ReLU) (the book: 128,128)"};
-  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
-  Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
-  Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};
-  Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
+                                 "hidden layer sizes of pi and Q(s, .) (ReLU) (the book: 128,128; 112 keeps a default "
+                                 "run within two minutes of one core)"};
   Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-6) per round", {1, 1'000'000}};
-  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of the target critic (step 6)", {0, 1}};
   Param<double> alpha{this, "--alpha", 0.2, "temperature alpha (the initial value with --learn-alpha)",
                       Range<double>::open_closed(0, 1e6)};
   Param<bool> learn_alpha{this, "--learn-alpha", false, "learn alpha as a dual variable (the book: fixed)"};
@@ -84,37 +83,28 @@ void train_sac_discrete(const SacDiscreteConfig& cfg, Env& env, const Categorica
 
 // ---- 3.4.8.2: continuous actions, twin critics and twin targets (Example 3.8)
 
-// Example 3.8's settings are the defaults except the budget and the width (see the .cpp header).
-struct SacConfig : Params {
-  Param<long> steps{this, "--steps", 20'000, "budget in env steps (the book: 50000)", {1, 100'000'000}};
+// Example 3.8's settings are the defaults except the budget and the width (said in --help).
+struct SacConfig : ReplayConfig {
+  SacConfig() : SacConfig(20'000, "budget in env steps (the book: 50000; 20000 keeps a default run within minutes of one core)") {}
   Param<double> lr_actor{this, "--lr-actor", 3e-4, "alpha_theta, Adam step size of pi", Range<double>::open_closed(0, 1)};
   Param<double> lr_critic{this, "--lr-critic", 3e-4, "alpha_psi, Adam step size of both Q", Range<double>::open_closed(0, 1)};
   Param<double> lr_alpha{this, "--lr-alpha", 3e-4, "alpha_alpha, Adam step size of log alpha",
                          Range<double>::open_closed(0, 1)};
-  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
   Param<std::vector<int>> hidden{this, "--hidden", {128, 128},
-                                 "hidden layer sizes of pi and of both Q (ReLU) (the book: 256,256)"};
-  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
-  Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
-  Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};
-  Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
+                                 "hidden layer sizes of pi and of both Q (ReLU) (the book: 256,256; 128 keeps a default "
+                                 "run within minutes of one core)"};
   Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-7) per round", {1, 1'000'000}};
-  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of the target critics (step 7)", {0, 1}};
   Param<double> alpha{this, "--alpha", 0.2, "temperature alpha: its initial value, or its value with --fixed-alpha",
                       Range<double>::open_closed(0, 1e6)};
   Param<bool> fixed_alpha{this, "--fixed-alpha", false, "keep alpha fixed (skip step 6)"};
   Param<double> target_entropy{this, "--target-entropy", -1, "Hbar of step 6 (the book: -dim(A) = -1 on Pendulum-v1)",
                                {-1e6, 1e6}};
-};
 
-// Where the defaults differ from Example 3.8, and why (for --help; the .cpp header too).
-#define SAC_DEFAULTS_NOTE                                                                                         \
-  "Defaults are Example 3.8's settings, from the course's example script (actor 3-H-H-2 ReLU with mean and "       \
-  "log-std in [-20, 2], tanh-squashed x2; twin Q 4-H-H-1 ReLU and twin targets; Adam 3e-4 for actor, critics and " \
-  "alpha; replay 200k; minibatch 256; alpha learned from 0.2 toward entropy -1; 1000 random steps; 50 gradient "   \
-  "steps every 50 env steps; tau = 0.005), except: 20k env steps instead of 50k (--steps 50000), and width H = "    \
-  "128 instead of 256 (--hidden 256,256): at 256 one update is ~550 MFLOP of matrix products, and 19k of them "     \
-  "take several minutes on one core in double."
+ protected:
+  // MBPO's learner: the same settings, its own budget.
+  SacConfig(long budget, const char* budget_help)
+      : ReplayConfig({.budget = budget, .budget_help = budget_help, .tau_help = "Polyak rate tau of the target critics (step 7)"}) {}
+};
 
 // The learner of Section 3.4.8.2: pi_theta (tanh-squashed Gaussian, [mu, log sigma] from one
 // ReLU MLP, log sigma clamped to [-20, 2]), twin critics Q_psi1, Q_psi2 on [s, a] with their
@@ -138,7 +128,7 @@ class SacAgent {
   double alpha() const;
 
  private:
-  const SacConfig& cfg_;
+  SacConfig cfg_;  // its own copy (of MbpoConfig's SacConfig part for MBPO)
   std::shared_ptr<SquashedGaussianPolicy> policy_;
   ad::Mlp q1_, q2_;
   TargetNetwork target1_, target2_;

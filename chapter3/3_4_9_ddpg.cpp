@@ -89,38 +89,6 @@ Eigen::VectorXd DeterministicActor::act(const Eigen::VectorXd& obs) const {
   return (*this)(Var(Matrix(obs.cast<Scalar>().transpose()))).value().row(0).transpose().cast<double>();
 }
 
-std::function<Eigen::VectorXd(const Eigen::VectorXd&)> restore_deterministic_actor(const PolicyFile& file) {
-  const std::string who = "policy architecture '" + file.architecture + "'";
-  std::istringstream in(file.architecture);
-  std::string kind, sizes_text, activation, extra;
-  in >> kind >> sizes_text >> activation >> extra;
-  if (kind != "deterministic-tanh" || activation.empty() || !extra.empty())
-    throw std::invalid_argument(who + " is not one this demo can rebuild (expected e.g. 'deterministic-tanh 3-128-128-1 relu')");
-  std::vector<int> sizes;
-  std::istringstream s(sizes_text);
-  for (std::string part; std::getline(s, part, '-');) {
-    int v = 0;
-    std::istringstream p(part);
-    if (!(p >> v) || !p.eof() || v < 1 || v > 65536) throw std::invalid_argument(who + ": bad layer sizes '" + sizes_text + "'");
-    sizes.push_back(v);
-  }
-  if (sizes.size() < 2) throw std::invalid_argument(who + ": needs at least an input and an output size");
-  const std::unique_ptr<Env> env = make_env(file.env);
-  if (env->discrete() || sizes.front() != env->obs_dim() || sizes.back() != env->act_dim())
-    throw std::invalid_argument(who + " cannot act in " + env->name());
-  Rng rng(0);  // the initial values are overwritten by theta
-  auto actor = std::make_shared<DeterministicActor>(Mlp(sizes, parse_activation(activation), rng, Activation::Tanh),
-                                                    env->action_low(), env->action_high());
-  if (actor->describe() != file.architecture)
-    throw std::invalid_argument(who + " is not written as describe() writes it ('" + actor->describe() + "')");
-  ParameterSet parameters = actor->parameters();
-  if (parameters.count() != file.theta.size())
-    throw std::invalid_argument(who + " has " + std::to_string(parameters.count()) + " parameters, the file holds " +
-                                std::to_string(file.theta.size()));
-  parameters.unflatten(file.theta);
-  return [actor](const Eigen::VectorXd& obs) { return actor->act(obs); };
-}
-
 ExplorationNoise::ExplorationNoise(Kind kind, int dim, double sigma, double theta)
     : kind_(kind), sigma_(sigma), theta_(theta), x_(Eigen::VectorXd::Zero(dim)) {}
 

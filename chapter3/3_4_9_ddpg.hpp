@@ -10,7 +10,6 @@
 #include "chapter3/common/off_policy.hpp"
 #include "chapter3/common/params.hpp"
 #include "chapter3/common/replay_buffer.hpp"
-#include "chapter3/experiment/policy_file.hpp"
 #include "envs/env.hpp"
 
 namespace pgcpp {
@@ -43,18 +42,13 @@ class DeterministicActor {
 
   const ad::Mlp& net() const { return net_; }
   ad::ParameterSet parameters() const { return net_.parameters(); }
-  // "deterministic-tanh 3-128-128-1 relu"; restore_deterministic_actor reads it back.
+  // "deterministic-tanh 3-128-128-1 relu"; experiment/demo.hpp's restore_policy reads it back.
   std::string describe() const { return "deterministic-tanh " + net_.describe(); }
 
  private:
   ad::Mlp net_;
   RowVector scale_, shift_;
 };
-
-// The RestoreFn of run_experiment for a DeterministicActor saved in policy.safetensors: rebuilds it
-// from file.architecture for file.env, loads theta, returns mu_theta. Throws std::invalid_argument
-// for another architecture, one that does not fit the environment, or a theta of the wrong size.
-std::function<Eigen::VectorXd(const Eigen::VectorXd&)> restore_deterministic_actor(const PolicyFile& file);
 
 // Exploration noise eps_t, one value per action coordinate.
 //   Ornstein–Uhlenbeck (dt = 1): x_{t+1} = x_t + theta (0 - x_t) + sigma N(0, I), reset to 0 each
@@ -79,20 +73,18 @@ void explore(const Eigen::VectorXd& mu, const Eigen::VectorXd& eps, double noise
 
 // ---- DDPG (Example 3.9)
 
-// Example 3.9's settings are the defaults except the budget and the width (see the .cpp header).
-struct DdpgConfig : Params {
-  Param<long> steps{this, "--steps", 20'000, "budget in env steps (the book: 50000)", {1, 100'000'000}};
+// Example 3.9's settings are the defaults except the budget and the width (said in --help).
+struct DdpgConfig : ReplayConfig {
+  DdpgConfig()
+      : ReplayConfig({.budget_help = "budget in env steps (the book: 50000; 20000 keeps a default run within minutes "
+                                     "of one core)",
+                      .tau_help = "Polyak rate tau of both target networks (step 6)"}) {}
   Param<double> lr_actor{this, "--lr-actor", 1e-3, "alpha_theta, Adam step size of mu", Range<double>::open_closed(0, 1)};
   Param<double> lr_critic{this, "--lr-critic", 1e-3, "alpha_psi, Adam step size of Q", Range<double>::open_closed(0, 1)};
-  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
   Param<std::vector<int>> hidden{this, "--hidden", {128, 128},
-                                 "hidden layer sizes of mu and Q (ReLU) (the book: 256,256)"};
-  Param<long> buffer{this, "--buffer", 200'000, "replay capacity |D| in transitions", {1, 10'000'000}};
-  Param<int> batch_size{this, "--batch-size", 256, "B, transitions per minibatch", {1, 100'000}};
-  Param<long> warmup{this, "--warmup", 1000, "uniformly random env steps before the first update", {0, 100'000'000}};
-  Param<int> update_every{this, "--update-every", 50, "env steps between two rounds of updates", {1, 1'000'000}};
+                                 "hidden layer sizes of mu and Q (ReLU) (the book: 256,256; 128 keeps a default run "
+                                 "within minutes of one core)"};
   Param<int> gradient_steps{this, "--gradient-steps", 50, "updates (steps 2-6) per round", {1, 1'000'000}};
-  Param<double> tau{this, "--tau", 0.005, "Polyak rate tau of both target networks (step 6)", {0, 1}};
   Param<int> actor_every{this, "--actor-every", 1,
                          "d: steps 5-6 after every d-th critic step (the book: 1; CleanRL's DDPG: 2)", {1, 1'000'000}};
   Param<std::string> noise{this, "--noise", "ou", "exploration noise: Ornstein-Uhlenbeck or Gaussian", {"ou", "gaussian"}};
@@ -100,14 +92,6 @@ struct DdpgConfig : Params {
   Param<double> ou_theta{this, "--ou-theta", 0.15, "theta of the Ornstein-Uhlenbeck noise (mean reversion)", {0, 1}};
   Param<double> noise_clip{this, "--noise-clip", 0.5, "c: the noise is clipped to [-c, c] before adding", {0, 1e6}};
 };
-
-// Where the defaults differ from Example 3.9, and why (for --help; the .cpp header too).
-#define DDPG_DEFAULTS_NOTE                                                                                        \
-  "Defaults are Example 3.9's settings, from the course's example script (actor 3-H-H-1 ReLU, tanh x2; critic "    \
-  "4-H-H-1 ReLU; targets for both; Adam 1e-3 each; replay 200k; minibatch 256; Ornstein-Uhlenbeck noise theta "   \
-  "0.15, sigma 0.2, clipped to +-0.5, reset each episode; 1000 random steps; 50 gradient steps every 50 env "     \
-  "steps; tau = 0.005), except: 20k env steps instead of 50k (--steps 50000), and width H = 128 instead of 256 "   \
-  "(--hidden 256,256), for the time of a default run on one core."
 
 struct DdpgStats {
   double critic_loss = std::numeric_limits<double>::quiet_NaN();  // NaN before the first update
@@ -129,7 +113,7 @@ class DdpgAgent {
   const DdpgStats& stats() const { return stats_; }
 
  private:
-  const DdpgConfig& cfg_;
+  DdpgConfig cfg_;  // its own copy
   std::shared_ptr<DeterministicActor> actor_;
   ad::Mlp q_;
   TargetNetwork actor_target_, q_target_;

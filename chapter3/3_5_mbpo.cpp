@@ -26,9 +26,9 @@
 //   - Budget 6k env steps (the book's curve converges by ~8k); --steps 50000 runs the book's.
 //   - SAC's width 128 instead of 256, as in the sac demo (--hidden 256,256).
 //   - G_dyn = 150 model-training iterations a round instead of 200 (--model-steps 200). Fitting the
-//     models is most of a run's time (G_dyn x 5 member steps of 4-200-200-3 every 50 env steps):
-//     with 200, a default run took 226-237 s on one core, too close to its 240 s limit. The models
-//     keep the book's width 200.
+//     models is most of a run's time (G_dyn x 5 member steps of 4-200-200-3 every 50 env steps);
+//     with 200 a default run comes too close to its four-minute limit on one core (README has the
+//     measured times). The models keep the book's width 200.
 //
 // Choices the pseudocode leaves open:
 // - A member is drawn per row and per rollout step ("pick a random member" inside the loops).

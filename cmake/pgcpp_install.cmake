@@ -6,7 +6,7 @@
 #   target_link_libraries(app PRIVATE pgcpp::pgcpp)  # the shared library, all of pgcpp
 #   #include "chapter3/3_2_3_reinforce.hpp"          // the same include paths as in this tree
 #
-# Installed: the headers of autodiff/, plot/, envs/ and chapter3/ under include/pgcpp/ (so
+# Installed: the headers of core/, autodiff/, plot/, envs/, chapter3/ and experiment/ under include/pgcpp/ (so
 # "autodiff/autodiff.hpp" resolves as here), the static libraries (pgcpp::autodiff, pgcpp::plot,
 # pgcpp::envs, pgcpp::common, pgcpp::experiment, pgcpp::sections, and pgcpp::chapter3 = all of
 # them), the shared library libpgcpp.so (pgcpp::pgcpp: the objects of all of them in one file,
@@ -41,16 +41,17 @@ foreach(lib IN LISTS PGCPP_STATIC_LIBRARIES)
   set_target_properties(${lib} PROPERTIES EXPORT_NAME ${short})
 endforeach()
 set_target_properties(pgcpp_options PROPERTIES EXPORT_NAME options)
+set_target_properties(pgcpp_core PROPERTIES EXPORT_NAME core)
 set_target_properties(pgcpp_chapter3 PROPERTIES EXPORT_NAME chapter3)
 
-install(TARGETS pgcpp_shared pgcpp_chapter3 pgcpp_options ${PGCPP_STATIC_LIBRARIES}
+install(TARGETS pgcpp_shared pgcpp_chapter3 pgcpp_options pgcpp_core ${PGCPP_STATIC_LIBRARIES}
         EXPORT pgcppTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(area autodiff plot envs chapter3)
+foreach(area core autodiff plot envs chapter3 experiment)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${area} DESTINATION ${PGCPP_INSTALL_INCLUDEDIR}
-          FILES_MATCHING PATTERN "*.hpp" PATTERN "demos" EXCLUDE)
+          FILES_MATCHING PATTERN "*.hpp")
 endforeach()
 install(EXPORT pgcppTargets NAMESPACE pgcpp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pgcpp)
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/random.hpp"
+#include "core/random.hpp"
 
 namespace pgcpp {
 

@@ -19,7 +19,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "autodiff/random.hpp"
+#include "core/random.hpp"
 
 namespace pgcpp {
 

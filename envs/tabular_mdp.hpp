@@ -8,7 +8,7 @@
 #include <Eigen/Dense>
 #include <cstdint>
 
-#include "autodiff/random.hpp"
+#include "core/random.hpp"
 
 namespace pgcpp {
 

@@ -493,7 +493,7 @@ written {e(info["written"])} · this gallery run: {e(info["wall"])}</p>
 <footer><p>The book's figures (<code>figures/book/</code>) are from the book's source repository
 (hankyang94/OptimalControlReinforcementLearning, <code>images/Policy-Gradients/</code>), made with the course's
 public example scripts and released under CC0 1.0 Universal. Quotations are from the chapter's text. Our figures
-are written by <code>plot/</code> and the demos in <code>chapter3/demos/</code>; this page by
+are written by <code>plot/</code> and the demos in <code>demos/</code>; this page by
 <code>scripts/gallery.py</code> from the cards in <code>scripts/gallery_cards.py</code>.</p></footer>
 </body></html>
 """

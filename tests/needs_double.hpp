@@ -16,7 +16,7 @@
 
 #include <type_traits>
 
-#include "autodiff/scalar.hpp"
+#include "core/scalar.hpp"
 
 namespace pgcpp::test {
 

@@ -1,6 +1,9 @@
-// Pieces the replay-based methods of Sections 3.4.8-3.5 (SAC, DDPG, MBPO) share, besides the
-// replay buffer and target networks of chapter3/common/replay_buffer.hpp and critic.hpp.
+// Pieces the replay-based methods of Sections 3.3.4-3.5 (off-policy actor-critic, SAC, DDPG, MBPO)
+// share, besides the replay buffer and target networks of chapter3/common/replay_buffer.hpp and
+// critic.hpp.
 //
+//   ReplayConfig    the hyperparameters of the replay schedule (budget, gamma, |D|, B, warm-up,
+//                   update period, tau), declared once, as TrustRegionConfig is on-policy
 //   FrozenCopy      a critic seen by the actor's loss: the same function, with parameters that
 //                   ask for no gradient, so the actor's backward pass computes dQ/da and nothing
 //                   for the critic's weights (SAC's (3.68), DDPG's DPG step (3.72))
@@ -13,10 +16,50 @@
 #include <string>
 
 #include "autodiff/autodiff.hpp"
+#include "chapter3/common/params.hpp"
 #include "chapter3/common/replay_buffer.hpp"
 #include "envs/env.hpp"
 
 namespace pgcpp {
+
+// What differs between the sections' replay schedules: the budget's flag and default, and the
+// words naming their own steps. Every other default is the examples' common one.
+struct ReplayDefaults {
+  const char* budget_flag = "--steps";
+  long budget = 20'000;
+  std::string budget_help = "budget in env steps";
+  long budget_min = 1;  // 0 where another budget (episodes) may be the only one
+  long buffer = 200'000;
+  EnvDefaults<long> buffer_per_env = {};
+  int batch_size = 256;
+  std::string batch_help = "B, transitions per minibatch";
+  long warmup = 1000;
+  std::string warmup_help = "uniformly random env steps before the first update";
+  int update_every = 50;
+  std::string update_every_help = "env steps between two rounds of updates";
+  std::string tau_help = "Polyak rate tau of the target networks";
+};
+
+// The replay schedule of every off-policy section: interact, store in D, and after the warm-up,
+// every update_every env steps, update on minibatches of B from D; targets move by tau.
+struct ReplayConfig : Params {
+  Param<long> steps;  // the budget in env steps (flag: ReplayDefaults::budget_flag)
+  Param<double> gamma{this, "--gamma", 0.99, "discount gamma", {0, 1}};
+  Param<long> buffer;
+  Param<int> batch_size;
+  Param<long> warmup;
+  Param<int> update_every;
+  Param<double> tau;
+
+ protected:
+  explicit ReplayConfig(const ReplayDefaults& d)
+      : steps{this, d.budget_flag, d.budget, d.budget_help, {d.budget_min, 1'000'000'000}},
+        buffer{this, "--buffer", d.buffer, "replay capacity |D| in transitions", {1, 10'000'000}, d.buffer_per_env},
+        batch_size{this, "--batch-size", d.batch_size, d.batch_help, {1, 100'000}},
+        warmup{this, "--warmup", d.warmup, d.warmup_help, {0, 100'000'000}},
+        update_every{this, "--update-every", d.update_every, d.update_every_help, {1, 1'000'000}},
+        tau{this, "--tau", 0.005, d.tau_help, {0, 1}} {}
+};
 
 // An Mlp with the architecture and values of `online` whose parameters do not require gradients.
 // The actor's loss goes through the critic, but only the path to the action is wanted: with the

@@ -8,8 +8,13 @@
 
 namespace pgcpp {
 
-ParamBase::ParamBase(Params* owner, std::string flag, std::string help) : flag_(std::move(flag)), help_(std::move(help)) {
-  owner->offsets_.push_back(reinterpret_cast<char*>(this) - reinterpret_cast<char*>(owner));
+ParamBase::ParamBase(Params* owner, std::string flag, std::string help)
+    : flag_(std::move(flag)), help_(std::move(help)), offset_(reinterpret_cast<char*>(this) - reinterpret_cast<char*>(owner)) {
+  owner->offsets_.push_back(offset_);
+}
+
+ParamBase::ParamBase(const ParamBase& other) : flag_(other.flag_), help_(other.help_), offset_(other.offset_) {
+  reinterpret_cast<Params*>(reinterpret_cast<char*>(this) - offset_)->offsets_.push_back(offset_);
 }
 
 std::string ParamBase::key() const {

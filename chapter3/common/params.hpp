@@ -1,5 +1,5 @@
 // Hyperparameters declared once: name, default, help text and valid range in one line, from
-// which the command line (chapter3/experiment/cli.hpp), its checks, --help and summary.json all
+// which the command line (experiment/cli.hpp), its checks, --help and summary.json all
 // come. CleanRL's `Args` dataclass is the model.
 //
 //   struct ReinforceConfig : Params {
@@ -11,8 +11,12 @@
 //   int n = cfg.batch;                // reads as the plain value (cfg.batch() where a template needs it)
 //   for (ParamBase* p : cfg.all())    // in declaration order: flag, help, text, json, check
 //
+// A default that differs per environment is declared with the parameter, after its range:
+//     Param<long> episodes{this, "--episodes", 2000, "budget in episodes", {1, 10'000'000}, {{"pendulum", 300}}};
+// The command line applies it to the flags not given (experiment/cli.hpp), and --help lists it.
+//
 // A config is copyable: its list of parameters is kept as offsets from the config object, so a
-// copy lists its own members. The types are int, long, std::uint64_t, double, bool (a switch:
+// copy lists its own members; a copy of a derived config as its base lists the base's members. The types are int, long, std::uint64_t, double, bool (a switch:
 // presence sets true), std::string (free text or one of a list of choices) and std::vector<int>
 // (layer sizes, "128,128").
 #pragma once
@@ -21,6 +25,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace pgcpp {
@@ -41,15 +46,23 @@ class ParamBase {
   // "" if the value is valid, else why not ("out of range [0, 1]").
   virtual std::string check() const = 0;
   virtual bool is_switch() const { return false; }
+  // Sets the value to its default for the environment `env` ("pendulum") if it declares one;
+  // returns whether it did.
+  virtual bool use_env_default(const std::string& env) = 0;
+  // The per-environment defaults as "pendulum: 300", "" if none.
+  virtual std::string env_defaults_text() const = 0;
 
  protected:
   ParamBase(Params* owner, std::string flag, std::string help);
-  ParamBase(const ParamBase&) = default;
+  // A copy sits at the same offset in its own config and registers there (so a config copied
+  // as its base, e.g. MbpoConfig as SacConfig, lists only the members it has).
+  ParamBase(const ParamBase& other);
   ParamBase& operator=(const ParamBase&) = default;
   ~ParamBase() = default;
 
  private:
   std::string flag_, help_;
+  std::ptrdiff_t offset_ = 0;  // from the owning Params
 };
 
 // A closed interval by default; open at either end where said.
@@ -66,6 +79,10 @@ struct Range {
 // The allowed texts of a string parameter; empty = any text.
 using Choices = std::vector<std::string>;
 
+// Defaults that differ per environment, by the environment's short name: {{"pendulum", 300}}.
+template <class T>
+using EnvDefaults = std::vector<std::pair<std::string, T>>;
+
 namespace detail {
 std::string range_text(double lo, double hi, bool open_lo, bool open_hi, bool integer);
 std::string number_text(double v);  // shortest text that reads back to v
@@ -75,6 +92,23 @@ std::string parse_integer(const std::string& text, long long& out);
 std::string parse_unsigned(const std::string& text, unsigned long long& out);
 std::string sizes_text(const std::vector<int>& v);                // {128, 128} -> "128,128"
 std::string parse_sizes(const std::string& text, std::vector<int>& out);
+
+// use_env_default and env_defaults_text of every Param<T>, written once; `text` shows a value.
+template <class T>
+bool use_env_default(const EnvDefaults<T>& per_env, const std::string& env, T& value) {
+  for (const auto& [name, v] : per_env)
+    if (name == env) {
+      value = v;
+      return true;
+    }
+  return false;
+}
+template <class T, class Text>
+std::string env_defaults_text(const EnvDefaults<T>& per_env, Text text) {
+  std::string s;
+  for (const auto& [name, v] : per_env) s += (s.empty() ? "" : "; ") + name + ": " + text(v);
+  return s;
+}
 }  // namespace detail
 
 template <class T>
@@ -84,8 +118,8 @@ class Param;
 template <class T>
 class Param final : public ParamBase {
  public:
-  Param(Params* owner, std::string flag, T value, std::string help, Range<T> range)
-      : ParamBase(owner, std::move(flag), std::move(help)), value(value), range(range) {}
+  Param(Params* owner, std::string flag, T value, std::string help, Range<T> range, EnvDefaults<T> per_env = {})
+      : ParamBase(owner, std::move(flag), std::move(help)), value(value), range(range), per_env(std::move(per_env)) {}
   Param& operator=(const T& v) {
     value = v;
     return *this;
@@ -104,9 +138,17 @@ class Param final : public ParamBase {
   }
   std::string parse(const std::string& s) override;
   std::string check() const override { return range.contains(value) ? "" : "out of range " + range_text(); }
+  bool use_env_default(const std::string& env) override { return detail::use_env_default(per_env, env, value); }
+  std::string env_defaults_text() const override {
+    return detail::env_defaults_text(per_env, [](const T& v) {
+      if constexpr (std::is_floating_point_v<T>) return detail::number_text(static_cast<double>(v));
+      else return std::to_string(v);
+    });
+  }
 
   T value;
   Range<T> range;
+  EnvDefaults<T> per_env;
 };
 
 template <class T>
@@ -151,6 +193,8 @@ class Param<bool> final : public ParamBase {
   }
   std::string check() const override { return ""; }
   bool is_switch() const override { return true; }
+  bool use_env_default(const std::string&) override { return false; }  // a switch is off unless given
+  std::string env_defaults_text() const override { return ""; }
   bool value;
 };
 
@@ -158,8 +202,12 @@ class Param<bool> final : public ParamBase {
 template <>
 class Param<std::string> final : public ParamBase {
  public:
-  Param(Params* owner, std::string flag, std::string value, std::string help, Choices choices = {})
-      : ParamBase(owner, std::move(flag), std::move(help)), value(std::move(value)), choices(std::move(choices)) {}
+  Param(Params* owner, std::string flag, std::string value, std::string help, Choices choices = {},
+        EnvDefaults<std::string> per_env = {})
+      : ParamBase(owner, std::move(flag), std::move(help)),
+        value(std::move(value)),
+        choices(std::move(choices)),
+        per_env(std::move(per_env)) {}
   Param& operator=(const std::string& v) {
     value = v;
     return *this;
@@ -171,8 +219,13 @@ class Param<std::string> final : public ParamBase {
   std::string range_text() const override;
   std::string parse(const std::string& s) override;
   std::string check() const override;
+  bool use_env_default(const std::string& env) override { return detail::use_env_default(per_env, env, value); }
+  std::string env_defaults_text() const override {
+    return detail::env_defaults_text(per_env, [](const std::string& v) { return v; });
+  }
   std::string value;
   Choices choices;
+  EnvDefaults<std::string> per_env;
 };
 
 // Layer sizes "128,128": 1 to max_layers entries, each in [1, max_width].
@@ -180,8 +233,9 @@ template <>
 class Param<std::vector<int>> final : public ParamBase {
  public:
   static constexpr int max_layers = 8, max_width = 4096;
-  Param(Params* owner, std::string flag, std::vector<int> value, std::string help)
-      : ParamBase(owner, std::move(flag), std::move(help)), value(std::move(value)) {}
+  Param(Params* owner, std::string flag, std::vector<int> value, std::string help,
+        EnvDefaults<std::vector<int>> per_env = {})
+      : ParamBase(owner, std::move(flag), std::move(help)), value(std::move(value)), per_env(std::move(per_env)) {}
   Param& operator=(const std::vector<int>& v) {
     value = v;
     return *this;
@@ -193,7 +247,10 @@ class Param<std::vector<int>> final : public ParamBase {
   std::string range_text() const override;
   std::string parse(const std::string& s) override { return detail::parse_sizes(s, value); }
   std::string check() const override;
+  bool use_env_default(const std::string& env) override { return detail::use_env_default(per_env, env, value); }
+  std::string env_defaults_text() const override { return detail::env_defaults_text(per_env, detail::sizes_text); }
   std::vector<int> value;
+  EnvDefaults<std::vector<int>> per_env;
 };
 
 // The base of every config struct: lists its Param members in declaration order.
@@ -208,7 +265,8 @@ class Params {
 
  protected:
   Params() = default;
-  Params(const Params& other) : offsets_(other.offsets_) {}
+  // The members register themselves as they are copied (ParamBase's copy constructor).
+  Params(const Params&) {}
   // Same type, same members: the offsets already describe this object.
   Params& operator=(const Params&) { return *this; }
   ~Params() = default;

@@ -17,8 +17,8 @@
 
 #include <Eigen/Dense>
 
-#include "autodiff/random.hpp"
-#include "autodiff/scalar.hpp"
+#include "core/random.hpp"
+#include "core/scalar.hpp"
 
 namespace pgcpp {
 

@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "chapter3/experiment/demo.hpp"
+#include "experiment/demo.hpp"
 #include "chapter3/3_2_3_reinforce.hpp"
 #include "chapter3/3_2_4_reinforce_baseline.hpp"
 

@@ -18,6 +18,7 @@
 
 #include "autodiff/autodiff.hpp"
 #include "chapter3/3_4_9_ddpg.hpp"
+#include "experiment/demo.hpp"
 #include "envs/linear_quadratic.hpp"
 #include "tests/needs_double.hpp"
 
@@ -293,16 +294,16 @@ TEST_CASE("deterministic actor: actions inside the box, a_scale tanh + a_bias, s
   const Matrix y = actor.net()(Var(obs)).value();
   CHECK((a - 2 * y).cwiseAbs().maxCoeff() < 10 * kEps);
   PolicyFile file{.architecture = actor.describe(), .env = "Pendulum-v1", .theta = actor.parameters().flatten()};
-  const auto restored = restore_deterministic_actor(file);
+  const auto restored = restore_policy(file);
   const Eigen::VectorXd s = (Eigen::VectorXd(3) << 0.3, -0.9, 2.0).finished();
   CHECK((restored(s) - actor.act(s)).cwiseAbs().maxCoeff() == 0);
   file.architecture = "deterministic-tanh 3-16-16-2 relu";
-  CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
+  CHECK_THROWS_AS(restore_policy(file), std::invalid_argument);
   file.architecture = "squashed-gaussian 3-16-16-2 relu";
-  CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
+  CHECK_THROWS_AS(restore_policy(file), std::invalid_argument);
   file.architecture = actor.describe();
   file.theta = Vector::Zero(5);
-  CHECK_THROWS_AS(restore_deterministic_actor(file), std::invalid_argument);
+  CHECK_THROWS_AS(restore_policy(file), std::invalid_argument);
 }
 
 // --actor-every d: steps 5-6 (actor and both targets) run after every d-th critic step only, the

@@ -1,4 +1,4 @@
-// policy.safetensors (chapter3/experiment/policy_file.hpp, safetensors.hpp): the bytes are the
+// policy.safetensors (experiment/policy_file.hpp, safetensors.hpp): the bytes are the
 // standard safetensors layout, the tensors mean what PyTorch's nn.Linear means, a saved policy
 // comes back exactly, and every damaged, hostile or mismatched file is refused with one message
 // naming the file (issue 9: NaN parameters, the wrong policy kind, /dev/zero, a full disk).
@@ -19,8 +19,8 @@
 #include <csignal>
 #include <unistd.h>
 
-#include "chapter3/experiment/demo.hpp"
-#include "chapter3/experiment/policy_file.hpp"
+#include "experiment/demo.hpp"
+#include "experiment/policy_file.hpp"
 
 using namespace pgcpp;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// The run outputs every RL demo shares (chapter3/experiment/run.hpp, policy_file.hpp): metrics.csv
+// The run outputs every RL demo shares (experiment/run.hpp, policy_file.hpp): metrics.csv
 // as training goes, summary.json, the figures, policy.safetensors, the command line, and determinism.
 #include <doctest/doctest.h>
 
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "chapter3/experiment/run.hpp"
+#include "experiment/run.hpp"
 #include "envs/env.hpp"
 #include "tests/plot/xml_check.hpp"
 

@@ -9,8 +9,8 @@
 
 #include "autodiff/autodiff.hpp"
 #include "chapter3/3_2_3_reinforce.hpp"
-#include "chapter3/experiment/demo.hpp"
-#include "chapter3/experiment/policy_file.hpp"
+#include "experiment/demo.hpp"
+#include "experiment/policy_file.hpp"
 #include "envs/env.hpp"
 
 using namespace pgcpp;

@@ -1,0 +1,112 @@
+#include "experiment/cli.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "experiment/run.hpp"  // env_short_name
+
+namespace pgcpp {
+
+Cli::Cli(std::string program, std::string description) : program_(std::move(program)), description_(std::move(description)) {}
+
+void Cli::add(Params& params) {
+  for (ParamBase* p : params.all()) params_.push_back(p);
+}
+
+void Cli::note(const std::string& text) { notes_.push_back(text); }
+
+std::string Cli::usage() const {
+  std::ostringstream s;
+  s << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
+  for (const ParamBase* p : params_) {
+    std::string left = "  " + p->flag() + (p->is_switch() ? "" : " <value>");
+    if (left.size() < 28) left.resize(28, ' ');
+    else left += "  ";
+    s << left << p->help();
+    if (!p->is_switch()) {
+      s << " (default: " << (p->text().empty() ? "\"\"" : p->text());
+      if (!p->env_defaults_text().empty()) s << "; " << p->env_defaults_text();
+      if (!p->range_text().empty()) s << "; " << p->range_text();
+      s << ")";
+    }
+    s << "\n";
+  }
+  s << "  --help                    print this help and exit\n";
+  for (const std::string& n : notes_) s << "\n" << n << "\n";
+  return s.str();
+}
+
+void Cli::usage_error(const std::string& message) const {
+  std::cerr << program_ << ": " << message << " (see --help)\n";
+  std::exit(2);
+}
+
+void Cli::require(bool ok, const std::string& message) const {
+  if (!ok) usage_error(message);
+}
+
+bool Cli::given(const std::string& flag) const {
+  for (const std::string& g : given_)
+    if (g == flag) return true;
+  return false;
+}
+
+ParamBase* Cli::find(const std::string& flag) const {
+  for (ParamBase* p : params_)
+    if (p->flag() == flag) return p;
+  return nullptr;
+}
+
+// The environment's own defaults (ParamBase::use_env_default) for every flag not given, where the
+// program has an --env flag.
+void Cli::use_env_defaults() {
+  const ParamBase* env = find("--env");
+  if (!env || env->text().empty()) return;
+  const std::string name = env_short_name(env->text());
+  for (ParamBase* p : params_)
+    if (!given(p->flag())) p->use_env_default(name);
+}
+
+// Shown in messages: long or unprintable values are cut, so the message stays one short line.
+static std::string shown(const std::string& text) {
+  std::string s;
+  for (char c : text.substr(0, 80)) s += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  return "'" + s + (text.size() > 80 ? "...'" : "'");
+}
+
+void Cli::parse(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg == "--help" || arg == "-h") {
+      if (has_value) usage_error(arg + " takes no value, got " + shown(value));
+      std::cout << usage();
+      std::exit(0);
+    }
+    ParamBase* p = find(arg);
+    if (!p) usage_error("unknown option " + shown(arg));
+    if (given(arg)) usage_error(arg + " is given twice");
+    if (p->is_switch()) {
+      if (has_value) usage_error(arg + " takes no value, got " + shown(value));
+    } else if (!has_value) {
+      if (i + 1 >= argc) usage_error("missing value for " + arg);
+      value = argv[++i];
+    }
+    if (std::string expected = p->parse(value); !expected.empty())
+      usage_error("invalid value " + shown(value) + " for " + arg + ": expected " + expected);
+    given_.push_back(arg);
+  }
+  use_env_defaults();
+  // Defaults are checked too: a demo that changed one must still be in range.
+  for (const ParamBase* p : params_)
+    if (std::string why = p->check(); !why.empty()) usage_error(p->flag() + " " + shown(p->text()) + " is " + why);
+}
+
+}  // namespace pgcpp

@@ -1,0 +1,501 @@
+// run_experiment: command line, per-seed training threads, evaluation, and the files of a run.
+#include "experiment/run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include <time.h>  // clock_gettime(CLOCK_THREAD_CPUTIME_ID): the seed's own CPU time
+
+
+#include "experiment/program.hpp"
+#include "experiment/run_internal.hpp"
+#include "envs/env.hpp"
+
+namespace pgcpp {
+
+namespace fs = std::filesystem;
+using detail::json_number;
+using detail::json_string;
+using detail::JsonObject;
+
+namespace {
+
+// CPU time of the calling thread: a seed's training runs on one thread, so this is its cost on
+// one core, whatever else shares the machine (wall_seconds is not, on a loaded machine).
+double thread_cpu_seconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return std::nan("");
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+constexpr int kEvalEpisodes = 20;
+constexpr int kMaxSeeds = 64;  // RunOptions::seeds' range
+}  // namespace
+
+// ---- Command line ----
+
+void check_run_flags(const Cli& cli, RunOptions& run) {
+  cli.require(run.load().empty() || run.seeds == 1, "--load evaluates one policy: --seeds must be 1, got " +
+                                                        std::to_string(run.seeds()));
+  if (!run.load().empty() && !cli.given("--env")) {
+    run.env = "";  // taken from the policy file
+    return;
+  }
+  try {
+    run.env = make_env(run.env)->name();
+  } catch (const std::invalid_argument& e) {
+    cli.usage_error(std::string("--env: ") + e.what());
+  }
+}
+
+std::string env_short_name(const std::string& env) {
+  const std::string id = make_env(env)->name();  // throws std::invalid_argument for unknown names
+  std::string s = id.substr(0, id.find("-v"));
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// ---- Evaluation ----
+
+double Evaluation::mean() const {
+  if (returns.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double s = 0;
+  for (double r : returns) s += r;
+  return s / static_cast<double>(returns.size());
+}
+
+double Evaluation::stddev() const {
+  if (returns.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const double m = mean();
+  double s = 0;
+  for (double r : returns) s += (r - m) * (r - m);
+  return std::sqrt(s / static_cast<double>(returns.size()));
+}
+
+std::uint64_t evaluation_seed(std::uint64_t train_seed) { return 1'000'000'000ull + 1000ull * train_seed; }
+
+Evaluation evaluate(const std::string& env_name, const ActFn& act, int episodes, std::uint64_t seed) {
+  if (episodes < 1) throw std::invalid_argument("evaluate: episodes must be >= 1, got " + std::to_string(episodes));
+  if (!act) throw std::invalid_argument("evaluate: no act function");
+  ad::NoGrad no_grad;  // evaluation never differentiates: build no graphs
+  std::unique_ptr<Env> env = make_env(env_name);
+  Evaluation ev;
+  for (int i = 0; i < episodes; ++i) {
+    const bool record = i == 0;
+    Eigen::VectorXd obs = env->reset(seed + static_cast<std::uint64_t>(i));
+    if (record) ev.states.push_back(env->state());
+    double episode_return = 0;
+    int length = 0;
+    for (bool over = false; !over;) {
+      const Eigen::VectorXd action = act(obs);
+      StepResult r = env->step(action);
+      episode_return += r.reward;
+      ++length;
+      obs = std::move(r.observation);
+      over = r.terminated || r.truncated;
+      if (record) {
+        ev.actions.push_back(action);
+        ev.states.push_back(env->state());
+      }
+    }
+    ev.returns.push_back(episode_return);
+    ev.lengths.push_back(length);
+  }
+  return ev;
+}
+
+// ---- The experiment ----
+
+namespace detail {
+
+class Experiment {
+ public:
+  Experiment(const RunOptions& run, const ExperimentSpec& spec) : run_(run), spec_(spec) {}
+
+  int train(const TrainFn& train);
+  int evaluate_saved(const RestoreFn& restore);
+
+ private:
+  struct Outcome {
+    std::uint64_t seed = 0;
+    fs::path dir;
+    bool ok = false;
+    std::string error;
+    long env_steps = 0, episodes = 0;
+    double wall_seconds = 0, cpu_seconds = 0, final_return = 0;
+    std::vector<double> returns;
+    std::vector<long> end_steps;
+    Evaluation eval;
+    std::string architecture;
+    long parameter_count = 0;
+  };
+
+  void train_seed(int slot, const TrainFn& train, Outcome& o);
+  JsonObject seed_summary(const Outcome& o) const;
+  JsonObject aggregate_summary(const std::vector<Outcome>& outcomes, double wall_seconds) const;
+  JsonObject common_tail(JsonObject j) const;
+  std::string curve_title() const { return spec_.figure.empty() ? run_.algorithm + ", " + run_.env() : spec_.figure + ", " + run_.env(); }
+  std::string rollout_title() const {
+    return (spec_.rollout_figure.empty() ? "Policy rollout (" + run_.algorithm + ")" : spec_.rollout_figure) + ", " + run_.env();
+  }
+  void report(const Outcome& o) const;
+
+  RunOptions run_;
+  const ExperimentSpec& spec_;
+  std::unique_ptr<Progress> progress_;
+};
+
+const char* const kSeedFiles[] = {"summary.json", "curve.svg", kPolicyFileName, "rollout.svg", "rollout_anim.svg"};
+
+// An earlier run in the same folder (another --seeds, say) must not leave files that look like
+// results of this one. Only the files a run writes are removed, never anything else.
+void remove_stale_outputs(const fs::path& top) {
+  std::error_code ec;
+  if (!fs::is_directory(top, ec)) return;
+  auto remove_run_files = [](const fs::path& dir) {
+    std::error_code e;
+    for (const char* f : kSeedFiles) fs::remove(dir / f, e);
+    fs::remove(dir / "metrics.csv", e);
+    fs::remove(dir / "eval_summary.json", e);
+  };
+  remove_run_files(top);
+  std::vector<fs::path> seed_dirs;
+  for (const fs::directory_entry& entry : fs::directory_iterator(top, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && name.size() > 4 && name.rfind("seed", 0) == 0 &&
+        name.find_first_not_of("0123456789", 4) == std::string::npos)
+      seed_dirs.push_back(entry.path());
+  }
+  for (const fs::path& dir : seed_dirs) {
+    remove_run_files(dir);
+    fs::remove(dir, ec);  // only if now empty
+  }
+}
+
+std::string list_files(const fs::path& dir) {
+  std::string s = dir.string() + "/ (metrics.csv";
+  for (const char* f : kSeedFiles) s += std::string(", ") + f;
+  return s + ")";
+}
+
+void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = thread_cpu_seconds();
+  try {
+    fs::create_directories(o.dir);
+    // Outputs of an earlier run in this folder would look like results of this one.
+    for (const char* f : kSeedFiles) {
+      std::error_code ec;
+      fs::remove(o.dir / f, ec);
+    }
+    RunLog log(o.dir / "metrics.csv", spec_.loss_columns);
+    log.progress_ = progress_.get();
+    log.slot_ = slot;
+    TrainResult result;
+    try {
+      result = train(o.seed, log);
+    } catch (...) {
+      progress_->done(slot);
+      throw;
+    }
+    o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    o.cpu_seconds = thread_cpu_seconds() - cpu0;
+    progress_->update(slot, log.iteration_, log.env_steps(), log.episodes(), log.recent_return(kRecentEpisodes));
+    progress_->done(slot);
+    o.env_steps = log.env_steps();
+    o.episodes = log.episodes();
+    o.final_return = log.recent_return(kRecentEpisodes);
+    o.returns = log.returns();
+    o.end_steps = log.episode_end_steps();
+    if (!result.act) throw std::logic_error("the train function returned no act function");
+
+    o.eval = pgcpp::evaluate(run_.env(), result.act, kEvalEpisodes, evaluation_seed(o.seed));
+    PolicyFile policy{result.architecture, run_.env(), result.parameters.flatten(), run_.algorithm, o.seed};
+    o.architecture = result.architecture;
+    o.parameter_count = static_cast<long>(policy.theta.size());
+    save_policy_file((o.dir / kPolicyFileName).string(), policy);
+    write_curve(o.dir / "curve.svg", curve_title(), spec_.x_axis, log, spec_);
+    draw_rollout(run_.env(), o.eval, o.dir, rollout_title());
+    seed_summary(o).save(o.dir / "summary.json");  // last: its presence means the run completed
+    o.ok = true;
+  } catch (const std::exception& e) {
+    o.error = e.what();
+  } catch (...) {
+    o.error = "unknown exception";
+  }
+}
+
+JsonObject Experiment::common_tail(JsonObject j) const {
+  JsonObject h;
+  if (spec_.hyperparameters)
+    for (const ParamBase* p : spec_.hyperparameters->all()) h.add(p->key(), p->json());
+  j.add("scalar", json_string(sizeof(Scalar) == 8 ? "double" : "float"));
+  j.add("hyperparameters", h.str(2));
+  return j;
+}
+
+JsonObject Experiment::seed_summary(const Outcome& o) const {
+  JsonObject j;
+  j.add("algorithm", json_string(run_.algorithm))
+      .add("env", json_string(run_.env()))
+      .add("seed", std::to_string(o.seed))
+      .add("env_steps", std::to_string(o.env_steps))
+      .add("episodes", std::to_string(o.episodes))
+      .add("wall_seconds", json_number(std::round(o.wall_seconds * 1000) / 1000))
+      .add("cpu_seconds", json_number(std::round(o.cpu_seconds * 1000) / 1000))
+      .add("final_return", json_number(o.final_return))
+      .add("eval_return_mean", json_number(o.eval.mean()))
+      .add("eval_return_std", json_number(o.eval.stddev()))
+      .add("eval_episodes", std::to_string(o.eval.returns.size()))
+      .add("eval_seed_first", std::to_string(evaluation_seed(o.seed)))
+      .add("architecture", json_string(o.architecture))
+      .add("parameter_count", std::to_string(o.parameter_count));
+  return common_tail(std::move(j));
+}
+
+JsonObject Experiment::aggregate_summary(const std::vector<Outcome>& outcomes, double wall_seconds) const {
+  std::vector<std::string> seeds, failed, per_seed;
+  long env_steps = 0, episodes = 0;
+  double final_sum = 0, final_sq = 0;
+  int n = 0;
+  Evaluation all;  // every evaluation episode of every seed
+  std::string architecture;
+  for (const Outcome& o : outcomes) {
+    seeds.push_back(std::to_string(o.seed));
+    if (!o.ok) {
+      failed.push_back(std::to_string(o.seed));
+      continue;
+    }
+    ++n;
+    env_steps += o.env_steps;
+    episodes += o.episodes;
+    final_sum += o.final_return;
+    final_sq += o.final_return * o.final_return;
+    all.returns.insert(all.returns.end(), o.eval.returns.begin(), o.eval.returns.end());
+    architecture = o.architecture;
+    JsonObject s;
+    s.add("seed", std::to_string(o.seed))
+        .add("env_steps", std::to_string(o.env_steps))
+        .add("episodes", std::to_string(o.episodes))
+        .add("final_return", json_number(o.final_return))
+        .add("eval_return_mean", json_number(o.eval.mean()))
+        .add("eval_return_std", json_number(o.eval.stddev()));
+    per_seed.push_back(s.str(4));
+  }
+  const double final_mean = n ? final_sum / n : NAN;
+  const double final_std = n ? std::sqrt(std::max(0.0, final_sq / n - final_mean * final_mean)) : NAN;
+  JsonObject j;
+  j.add("algorithm", json_string(run_.algorithm))
+      .add("env", json_string(run_.env()))
+      .add("seed", std::to_string(run_.seed()))
+      .add("seeds", json_array(seeds))
+      .add("failed_seeds", json_array(failed))
+      .add("env_steps", std::to_string(env_steps))
+      .add("episodes", std::to_string(episodes))
+      .add("wall_seconds", json_number(std::round(wall_seconds * 1000) / 1000))
+      .add("final_return", json_number(final_mean))
+      .add("final_return_std_across_seeds", json_number(final_std))
+      .add("eval_return_mean", json_number(all.mean()))
+      .add("eval_return_std", json_number(all.stddev()))
+      .add("eval_episodes", std::to_string(all.returns.size()))
+      .add("architecture", json_string(architecture))
+      .add("per_seed", per_seed.empty() ? "[]" : "[\n    " + [&] {
+             std::string s;
+             for (std::size_t i = 0; i < per_seed.size(); ++i) s += (i ? ",\n    " : "") + per_seed[i];
+             return s;
+           }() + "\n  ]");
+  return common_tail(std::move(j));
+}
+
+std::string fixed(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+void Experiment::report(const Outcome& o) const {
+  if (!o.ok) {
+    std::error_code ec;
+    const fs::path metrics = o.dir / "metrics.csv";
+    std::cerr << run_.algorithm << " " << run_.env() << " seed " << o.seed << " failed: " << o.error
+              << (fs::exists(metrics, ec) ? " (metrics so far: " + metrics.string() + ")" : std::string()) << "\n";
+    return;
+  }
+  if (run_.quiet()) return;
+  std::cout << run_.algorithm << " " << run_.env() << " seed " << o.seed << ": " << o.episodes << " episodes, "
+            << o.env_steps << " env steps, " << fixed(o.wall_seconds, 1) << " s (" << fixed(o.cpu_seconds, 1)
+            << " s CPU) | final return("
+            << kRecentEpisodes << ") " << fixed(o.final_return, 1) << " | evaluation " << fixed(o.eval.mean(), 1)
+            << " ± " << fixed(o.eval.stddev(), 1) << " over " << o.eval.returns.size() << " episodes\n"
+            << "  -> " << list_files(o.dir) << "\n";
+}
+
+int Experiment::train(const TrainFn& train) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int k = run_.seeds();
+  const std::string env = env_short_name(run_.env());
+  const std::uint64_t last = run_.seed() + static_cast<std::uint64_t>(k - 1);
+  fs::path top = run_.out().empty()
+                     ? fs::path("runs") / (run_.algorithm + "-" + env +
+                                           (k == 1 ? "-seed" + std::to_string(run_.seed())
+                                                   : "-seeds" + std::to_string(run_.seed()) + "-" + std::to_string(last)))
+                     : fs::path(run_.out());
+
+  std::vector<Outcome> outcomes(static_cast<std::size_t>(k));
+  std::vector<std::uint64_t> seeds;
+  for (int i = 0; i < k; ++i) {
+    Outcome& o = outcomes[static_cast<std::size_t>(i)];
+    o.seed = run_.seed() + static_cast<std::uint64_t>(i);
+    o.dir = k == 1 ? top : top / ("seed" + std::to_string(o.seed));
+    seeds.push_back(o.seed);
+  }
+  const std::string label = run_.algorithm + " " + run_.env() +
+                            (k == 1 ? " seed " + std::to_string(run_.seed())
+                                    : " seeds " + std::to_string(run_.seed()) + "-" + std::to_string(last));
+  progress_ = std::make_unique<Progress>(k == 1 ? label : label + " (means)", seeds, spec_.budget, run_.quiet());
+
+  make_output_dir(top, run_.out().empty() ? "output folder" : "--out");
+  remove_stale_outputs(top);
+  if (k == 1) {
+    train_seed(0, train, outcomes[0]);
+  } else {
+    // Each seed owns its RNGs, RunLog and files: what it writes never depends on scheduling.
+    std::vector<std::thread> threads;
+    for (int i = 0; i < k; ++i) {
+      try {
+        threads.emplace_back([&, i] { train_seed(i, train, outcomes[static_cast<std::size_t>(i)]); });
+      } catch (const std::system_error& e) {  // e.g. a thread limit: the seeds not started fail
+        for (int j = i; j < k; ++j) {
+          outcomes[static_cast<std::size_t>(j)].error = std::string("cannot start a thread: ") + e.what();
+          progress_->done(j);
+        }
+        break;
+      }
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  progress_->finish();
+
+  int failures = 0;
+  for (const Outcome& o : outcomes) {
+    report(o);
+    failures += !o.ok;
+  }
+  if (k > 1 && failures < k) {
+    try {
+      std::vector<SeedCurve> curves;
+      for (const Outcome& o : outcomes)
+        if (o.ok) curves.push_back({o.returns, o.end_steps});
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      aggregate_summary(outcomes, wall).save(top / "summary.json");
+      write_aggregate_curve(top / "curve.svg", curve_title(), spec_.x_axis, curves, spec_);
+      if (!run_.quiet()) {
+        double final_sum = 0;
+        Evaluation all;
+        for (const Outcome& o : outcomes)
+          if (o.ok) {
+            final_sum += o.final_return;
+            all.returns.insert(all.returns.end(), o.eval.returns.begin(), o.eval.returns.end());
+          }
+        std::cout << label << ": mean final return(" << kRecentEpisodes << ") "
+                  << fixed(final_sum / static_cast<double>(k - failures), 1) << " | evaluation "
+                  << fixed(all.mean(), 1) << " ± " << fixed(all.stddev(), 1) << " over " << all.returns.size()
+                  << " episodes\n  -> " << top.string() << "/ (summary.json, curve.svg; per seed: seed<s>/)\n";
+      }
+    } catch (const std::exception& e) {
+      std::cerr << label << ": writing the aggregate files failed: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  return failures ? 1 : 0;
+}
+
+int Experiment::evaluate_saved(const RestoreFn& restore) {
+  const std::string who = run_.algorithm + ": ";
+  if (!restore) {
+    std::cerr << who << "--load is not supported by this demo\n";
+    return 2;
+  }
+  try {
+    PolicyFile policy = load_policy_file(run_.load());
+    const std::string file_env = make_env(policy.env)->name();
+    if (!run_.env().empty() && run_.env() != file_env) {
+      std::cerr << who << "'" << run_.load() << "' holds a policy for " << file_env << ", not " << run_.env() << "\n";
+      return 2;
+    }
+    run_.env = file_env;
+    const ActFn act = restore(policy);
+    const Evaluation ev = pgcpp::evaluate(run_.env(), act, kEvalEpisodes, evaluation_seed(run_.seed()));
+    const fs::path dir = run_.out().empty() ? fs::absolute(run_.load()).parent_path() : fs::path(run_.out());
+    fs::create_directories(dir);
+    draw_rollout(run_.env(), ev, dir, rollout_title());
+    JsonObject j;
+    j.add("algorithm", json_string(run_.algorithm))
+        .add("env", json_string(run_.env()))
+        .add("policy_file", json_string(run_.load()))
+        .add("architecture", json_string(policy.architecture))
+        .add("parameter_count", std::to_string(policy.theta.size()))
+        .add("seed", std::to_string(run_.seed()))
+        .add("eval_return_mean", json_number(ev.mean()))
+        .add("eval_return_std", json_number(ev.stddev()))
+        .add("eval_episodes", std::to_string(ev.returns.size()))
+        .add("eval_seed_first", std::to_string(evaluation_seed(run_.seed())));
+    j.save(dir / "eval_summary.json");
+    if (!run_.quiet())
+      std::cout << run_.algorithm << " " << run_.env() << " " << run_.load() << ": evaluation " << fixed(ev.mean(), 1)
+                << " ± " << fixed(ev.stddev(), 1) << " over " << ev.returns.size() << " episodes\n  -> "
+                << dir.string() << "/ (eval_summary.json, rollout.svg, rollout_anim.svg)\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << who << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace detail
+
+int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const TrainFn& train, const RestoreFn& restore) {
+  ad::keep_freed_memory();  // large batches: see autodiff/memory.hpp
+  RunOptions checked = run;
+  const std::string who = (run.algorithm.empty() ? "run_experiment" : run.algorithm) + ": ";
+  if (run.algorithm.empty() || run.algorithm.find_first_of("/\\ ") != std::string::npos) {
+    std::cerr << who << "RunOptions::algorithm must be a non-empty name without '/', '\\' or spaces\n";
+    return 2;
+  }
+  if (run.seeds() < 1 || run.seeds() > kMaxSeeds) {
+    std::cerr << who << "seeds must be in [1, " << kMaxSeeds << "], got " << run.seeds() << "\n";
+    return 2;
+  }
+  if (!checked.env().empty()) {
+    try {
+      checked.env = make_env(checked.env())->name();
+    } catch (const std::invalid_argument& e) {
+      std::cerr << who << e.what() << "\n";
+      return 2;
+    }
+  }
+  detail::Experiment experiment(checked, spec);
+  if (!checked.load().empty()) return experiment.evaluate_saved(restore);
+  if (checked.env().empty()) {
+    std::cerr << who << "no environment given\n";
+    return 2;
+  }
+  if (!train) {
+    std::cerr << who << "no train function\n";
+    return 2;
+  }
+  try {
+    return experiment.train(train);
+  } catch (const std::exception& e) {  // e.g. the output folder cannot be created
+    std::cerr << who << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace pgcpp
