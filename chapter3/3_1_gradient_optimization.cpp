@@ -185,42 +185,67 @@ std::vector<VectorD> newton(const Objective& f, const VectorD& theta0, int steps
 // ---------------------------------------------------------------------------------------------
 // Bounds
 
+// Theorem 3.1 (GD, f convex and L-smooth, 0 < alpha <= 2/L).
 double bound_3_4(double alpha, double L, double gap0, double dist0_sq, long k) {
-  if (gap0 <= 0.0) return 0.0;
-  return 2.0 * gap0 * dist0_sq / (2.0 * dist0_sq + static_cast<double>(k) * alpha * (2.0 - L * alpha) * gap0);
+  if (gap0 <= 0.0) return 0.0;  // theta_0 is a minimizer: so is every theta_k
+  return 2.0 * gap0 * dist0_sq / (2.0 * dist0_sq + static_cast<double>(k) * alpha * (2.0 - L * alpha) * gap0);  // (3.4)
 }
 
-double bound_3_5(double L, double dist0_sq, long k) { return 2.0 * L * dist0_sq / (static_cast<double>(k) + 4.0); }
+double bound_3_5(double L, double dist0_sq, long k) {
+  return 2.0 * L * dist0_sq / (static_cast<double>(k) + 4.0);  // (3.5): (3.4) at alpha = 1/L, with gap0 <= L/2 dist0_sq
+}
 
+// Theorem 3.2 (GD, f mu-strongly convex and L-smooth, 0 < alpha <= 2/(mu + L)).
 double bound_3_7(double alpha, double mu, double L, double dist0_sq, long k) {
-  return std::pow(1.0 - 2.0 * alpha * mu * L / (mu + L), static_cast<double>(k)) * dist0_sq;
+  return std::pow(1.0 - 2.0 * alpha * mu * L / (mu + L), static_cast<double>(k)) * dist0_sq;  // (3.7)
 }
+
+double alpha_3_8(double mu, double L) { return 2.0 / (mu + L); }  // (3.8)
+
+double condition_number(double mu, double L) { return L / mu; }  // Q_f of (3.8)
 
 double bound_3_8_dist(double mu, double L, double dist0, long k) {
-  const double Q = L / mu;
-  return std::pow((Q - 1.0) / (Q + 1.0), static_cast<double>(k)) * dist0;
+  const double Q = condition_number(mu, L);
+  return std::pow((Q - 1.0) / (Q + 1.0), static_cast<double>(k)) * dist0;  // (3.8), first line
 }
 
 double bound_3_8_gap(double mu, double L, double dist0_sq, long k) {
-  const double Q = L / mu;
-  return 0.5 * L * std::pow((Q - 1.0) / (Q + 1.0), 2.0 * static_cast<double>(k)) * dist0_sq;
+  const double Q = condition_number(mu, L);
+  return 0.5 * L * std::pow((Q - 1.0) / (Q + 1.0), 2.0 * static_cast<double>(k)) * dist0_sq;  // (3.8), second line
+}
+
+// Theorem 3.3 (SGD, f convex and L-smooth, E||g_k||^2 <= G^2).
+double oracle_G2(const Objective& f, double sigma) {
+  // E||g||^2 = ||grad f||^2 + E||xi||^2 = ||grad f||^2 + sigma^2 (E xi = 0): the book's remark after
+  // Theorem 3.3, G^2 replaced by sigma^2 + sup ||grad f||^2.
+  return f.grad_sup2() + sigma * sigma;
 }
 
 double bound_3_9(double alpha, double G2, double dist0_sq, long K) {
-  return dist0_sq / (2.0 * alpha * (static_cast<double>(K) + 1.0)) + 0.5 * alpha * G2;
+  return dist0_sq / (2.0 * alpha * (static_cast<double>(K) + 1.0)) + 0.5 * alpha * G2;  // (3.9)
+}
+
+ad::StepSize step_3_10(double G2, double dist0_sq) {
+  // alpha_k = alpha_0 / sqrt(k + 1), alpha_0 = ||theta_0 - theta*|| / G                       (3.10)
+  return ad::StepSize::inv_sqrt(static_cast<Scalar>(std::sqrt(dist0_sq / G2)));
 }
 
 double bound_3_10(double G2, double dist0_sq, long K) {
-  return std::sqrt(dist0_sq * G2) / std::sqrt(static_cast<double>(K) + 1.0);
+  return std::sqrt(dist0_sq * G2) / std::sqrt(static_cast<double>(K) + 1.0);  // (3.10)
+}
+
+// Theorem 3.4 (SGD, f mu-strongly convex and L-smooth, E||g_k||^2 <= G^2).
+ad::StepSize step_3_11(double mu) {
+  return ad::StepSize::inv(static_cast<Scalar>(1.0 / mu));  // alpha_k = (1/mu) / (k + 1)      (3.11)
 }
 
 double bound_3_11_gap(double mu, double G2, long K) {
   const double K1 = static_cast<double>(K) + 1.0;
-  return G2 / (2.0 * mu * K1) * (1.0 + std::log(K1));
+  return G2 / (2.0 * mu * K1) * (1.0 + std::log(K1));  // (3.11), first line
 }
 
 double bound_3_11_dist(double mu, double G2, double dist0_sq, long K) {
-  return std::max(G2 / (mu * mu), dist0_sq) / (static_cast<double>(K) + 1.0);
+  return std::max(G2 / (mu * mu), dist0_sq) / (static_cast<double>(K) + 1.0);  // (3.11), second line: Q / (K + 1)
 }
 
 // ---------------------------------------------------------------------------------------------

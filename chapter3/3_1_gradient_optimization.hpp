@@ -1,10 +1,11 @@
-// Section 3.1 — Gradient-based optimization: what the demo gd_sgd (3_1_gradient_optimization.cpp)
+// Section 3.1 — Gradient-based optimization: what the demo gd_sgd (demos/gd_sgd.cpp)
 // and the theorem tests (tests/chapter3/test_3_1_theorems.cpp) share.
 //
 //   * test functions whose L, mu, minimizer theta* and minimum f* are known exactly;
 //   * the stochastic gradient oracle of Section 3.1.3, g = grad f(theta) + xi with E xi = 0 and
 //     E||xi||^2 = sigma^2 exactly;
-//   * the right-hand sides of the bounds (3.4)-(3.11), one function per equation;
+//   * the right-hand sides of the bounds (3.4)-(3.11), one function per inequality, and the step
+//     sizes and constants they are stated for (2/(mu+L), Q_f, G^2, the SGD schedules);
 //   * GD / SGD driven through the library's optimizers (autodiff/optim.hpp), and many seeded SGD
 //     runs with the averaged iterate theta_bar_K = (theta_0 + ... + theta_K) / (K + 1);
 //   * for quadratics, the exact first and second moments of SGD, so G^2 = sup_k E||g_k||^2 is
@@ -132,16 +133,38 @@ MatrixD hessian(const std::function<ad::Var(const ad::Var&)>& f, const VectorD& 
 // Stops early, keeping the iterates so far, once grad f = 0 exactly or an iterate is non-finite.
 std::vector<VectorD> newton(const Objective& f, const VectorD& theta0, int steps, bool line_search);
 
-// ---- Bounds: the right-hand sides of (3.4)-(3.11) ----
-// gap0 = f(theta_0) - f*, dist0_sq = ||theta_0 - theta*||^2, G2 = G^2.
+// ---- Bounds: the right-hand sides of (3.4)-(3.11), and the step sizes they are stated for ----
+// Each bound is its inequality's right-hand side at one k (GD) or K (SGD), in the theorem's own
+// constants: gap0 = f(theta_0) - f*, dist0_sq = ||theta_0 - theta*||^2, dist0 = ||theta_0 - theta*||,
+// G2 = G^2 (E||g_k||^2 <= G^2 for every k). The demo gd_sgd draws them, the tests check them.
+
+// Theorem 3.1, 0 < alpha <= 2/L: f(theta_k) - f* <= 2 gap0 dist0_sq / (2 dist0_sq + k alpha (2 - L alpha) gap0).
 double bound_3_4(double alpha, double L, double gap0, double dist0_sq, long k);
+// Theorem 3.1, alpha = 1/L: f(theta_k) - f* <= 2 L dist0_sq / (k + 4).
 double bound_3_5(double L, double dist0_sq, long k);
-double bound_3_7(double alpha, double mu, double L, double dist0_sq, long k);  // on ||theta_k - theta*||^2
-double bound_3_8_dist(double mu, double L, double dist0, long k);             // on ||theta_k - theta*||
-double bound_3_8_gap(double mu, double L, double dist0_sq, long k);           // on f(theta_k) - f*
+// Theorem 3.2, 0 < alpha <= 2/(mu + L): ||theta_k - theta*||^2 <= (1 - 2 alpha mu L / (mu + L))^k dist0_sq.
+double bound_3_7(double alpha, double mu, double L, double dist0_sq, long k);
+// Theorem 3.2's largest step, alpha = 2/(mu + L), the one (3.8) is stated for.
+double alpha_3_8(double mu, double L);
+// Q_f = L / mu, the condition number of (3.8).
+double condition_number(double mu, double L);
+// Theorem 3.2, alpha = 2/(mu + L): ||theta_k - theta*|| <= ((Q_f - 1)/(Q_f + 1))^k dist0.
+double bound_3_8_dist(double mu, double L, double dist0, long k);
+// Theorem 3.2, alpha = 2/(mu + L): f(theta_k) - f* <= L/2 ((Q_f - 1)/(Q_f + 1))^{2k} dist0_sq.
+double bound_3_8_gap(double mu, double L, double dist0_sq, long k);
+// G^2 = sup ||grad f||^2 + sigma^2 of NoisyOracle (below): the G^2 Theorem 3.3 needs, from a variance bound.
+double oracle_G2(const Objective& f, double sigma);
+// Theorem 3.3, constant alpha: E f(theta_bar_K) - f* <= dist0_sq / (2 alpha (K + 1)) + alpha G2 / 2.
 double bound_3_9(double alpha, double G2, double dist0_sq, long K);
+// Theorem 3.3's diminishing step alpha_k = ||theta_0 - theta*|| / (G sqrt(k + 1)), the one (3.10) is stated for.
+ad::StepSize step_3_10(double G2, double dist0_sq);
+// Theorem 3.3, alpha_k of step_3_10: E f(theta_bar_K) - f* <= ||theta_0 - theta*|| G / sqrt(K + 1).
 double bound_3_10(double G2, double dist0_sq, long K);
+// Theorem 3.4's step alpha_k = 1 / (mu (k + 1)), the one (3.11) is stated for.
+ad::StepSize step_3_11(double mu);
+// Theorem 3.4: E f(theta_bar_K) - f* <= G2 / (2 mu (K + 1)) (1 + log(K + 1)).
 double bound_3_11_gap(double mu, double G2, long K);
+// Theorem 3.4: E||theta_bar_K - theta*||^2 <= max(G2 / mu^2, dist0_sq) / (K + 1).
 double bound_3_11_dist(double mu, double G2, double dist0_sq, long K);
 
 // ---- Iterating with the library's optimizers ----

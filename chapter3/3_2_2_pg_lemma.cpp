@@ -127,4 +127,49 @@ VectorD optimal_baseline(const MatrixD& pi, const MatrixD& Q) {
   return b;
 }
 
+EstimatorComparison compare_estimators(const TabularMdp& mdp, const MatrixD& pi, const VectorD& V,
+                                       const VectorD& b_star, const MatrixD& grad_J, int T, int reps,
+                                       int max_trajectories, Rng& rng) {
+  EstimatorComparison c;
+  for (int n = 1; n < max_trajectories; n *= 2) c.Ns.push_back(n);
+  c.Ns.push_back(max_trajectories);
+  c.error.assign(kEstimators, std::vector<std::vector<double>>(c.Ns.size()));
+  // Pooled first and second moments of the per-trajectory estimates, for tr Cov.
+  std::vector<MatrixD> pooled_sum(kEstimators, MatrixD::Zero(mdp.S, mdp.A));
+  std::vector<double> pooled_sq(kEstimators, 0.0);
+  for (int rep = 0; rep < reps; ++rep) {
+    Rng r = rng.split();
+    std::vector<MatrixD> running(kEstimators, MatrixD::Zero(mdp.S, mdp.A));
+    std::vector<double> running_sq(kEstimators, 0.0);
+    std::size_t k = 0;
+    for (int n = 1; n <= max_trajectories; ++n) {
+      const Episode tau = sample_episode(mdp, pi, T, r);
+      const MatrixD g[kEstimators] = {full_return_estimate(tau, pi, mdp.gamma),         // (3.18)
+                                      returns_to_go_estimate(tau, pi, mdp.gamma),       // (3.19)
+                                      baseline_estimate(tau, pi, mdp.gamma, V),         // (3.25), b = V
+                                      baseline_estimate(tau, pi, mdp.gamma, b_star)};  // (3.25), b = b*
+      for (int e = 0; e < kEstimators; ++e) {
+        running[e] += g[e];
+        running_sq[e] += g[e].squaredNorm();
+      }
+      if (n == c.Ns[k]) {
+        for (int e = 0; e < kEstimators; ++e) c.error[e][k].push_back((running[e] / n - grad_J).norm());
+        ++k;
+      }
+    }
+    for (int e = 0; e < kEstimators; ++e) {
+      pooled_sum[e] += running[e];
+      pooled_sq[e] += running_sq[e];
+    }
+  }
+  // tr Cov of one trajectory's estimate: (sum ||x||^2 - n ||mean||^2) / (n - 1), over all trajectories.
+  c.trajectories = static_cast<double>(reps) * max_trajectories;
+  const double n_all = c.trajectories;
+  for (int e = 0; e < kEstimators; ++e) {
+    c.tr_cov.push_back((pooled_sq[e] - pooled_sum[e].squaredNorm() / n_all) / (n_all - 1));
+    c.bias.push_back((pooled_sum[e] / n_all - grad_J).norm());
+  }
+  return c;
+}
+
 }  // namespace pgcpp::pg_lemma

@@ -66,4 +66,26 @@ MatrixD finite_difference_gradient(const TabularMdp& mdp, const MatrixD& theta, 
 // b*(s) = E_a[||grad log pi(a|s)||^2 Q(s, a)] / E_a[||grad log pi(a|s)||^2]              (3.28)
 VectorD optimal_baseline(const MatrixD& pi, const MatrixD& Q);
 
+// ---- The estimators side by side (the demo pg_lemma) ----
+// The four per-trajectory estimators of grad J, in this order: (3.18), (3.19), (3.25) with
+// b = V^pi, (3.25) with b = b* of (3.28). All unbiased (up to gamma^T), so ||g_N - grad J|| falls
+// like sqrt(tr Cov / N), and tr Cov, the per-trajectory variance, is what sets them apart.
+inline constexpr int kEstimators = 4;
+struct EstimatorComparison {
+  std::vector<int> Ns;  // N = 1, 2, 4, ..., max_trajectories
+  // error[e][k][rep] = ||g_N - grad J||, g_N the mean of estimator e over the first N = Ns[k]
+  // trajectories of repetition rep: every N, and every estimator, on the same trajectories.
+  std::vector<std::vector<std::vector<double>>> error;
+  // Over all reps x max_trajectories trajectories: tr Cov of one trajectory's estimate, and
+  // ||their mean - grad J|| (about sqrt(tr Cov / trajectories) for an unbiased estimator).
+  std::vector<double> tr_cov, bias;
+  double trajectories = 0;
+};
+// `reps` repetitions of max_trajectories trajectories of length T under pi, repetition r drawn
+// from the r-th rng.split(); V = V^pi and b_star = b* (3.28) are the baselines, grad_J the exact
+// gradient (3.20).
+EstimatorComparison compare_estimators(const TabularMdp& mdp, const MatrixD& pi, const VectorD& V,
+                                       const VectorD& b_star, const MatrixD& grad_J, int T, int reps,
+                                       int max_trajectories, Rng& rng);
+
 }  // namespace pgcpp::pg_lemma

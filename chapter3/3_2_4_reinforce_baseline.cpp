@@ -38,7 +38,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "chapter3/common/on_policy.hpp"
+#include "chapter3/common/minibatch.hpp"
 
 namespace pgcpp {
 
@@ -162,6 +162,7 @@ GradientVariance gradient_variance(const Policy& policy, const std::vector<Traje
   return out;
 }
 
+// The book's pseudocode loop, kept whole (longer than 60 lines) so that it reads step by step like the book.
 void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& policy, Mlp& value, Rng& rng,
                               const BaselineCallback& on_batch) {
   Adam actor(policy.parameters(), StepSize::constant(static_cast<Scalar>(cfg.lr_actor)));

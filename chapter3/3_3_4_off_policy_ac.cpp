@@ -190,6 +190,7 @@ struct ContinuousModel {
   Var log_pi(const ReplayBatch& D) const { return policy.log_prob(D.obs, D.actions); }
 };
 
+// The book's pseudocode loop, kept whole (longer than 60 lines) so that it reads step by step like the book.
 template <class Model>
 void train(const OffPolicyConfig& cfg, Env& env, const Policy& policy, Model& model, Rng& rng,
            const OffPolicyCallback& on_episode) {

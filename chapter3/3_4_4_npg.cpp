@@ -15,11 +15,16 @@
 // actually moves is measured after each update and reported against delta (npg's kl.svg).
 //
 // Where the pseudocode is silent: the batch is a fixed-length segment of N copies x T steps
-// (chapter3/common/on_policy.hpp); step 3 runs epochs of shuffled minibatch Adam steps; alpha
+// (chapter3/common/on_policy.hpp); step 3 runs epochs of shuffled minibatch Adam steps
+// (chapter3/common/value_fitting.hpp); alpha
 // uses the damped F (the matrix CG inverted), as common implementations do.
 #include "chapter3/3_4_4_npg.hpp"
 
 #include <algorithm>
+
+#include "chapter3/common/segment_solved_rule.hpp"
+#include "chapter3/common/update_error.hpp"
+#include "chapter3/common/value_fitting.hpp"
 
 namespace pgcpp {
 

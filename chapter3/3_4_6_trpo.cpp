@@ -20,6 +20,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chapter3/common/segment_solved_rule.hpp"
+#include "chapter3/common/update_error.hpp"
+#include "chapter3/common/value_fitting.hpp"
+
 namespace pgcpp {
 
 using namespace ad;

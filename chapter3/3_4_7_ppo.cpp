@@ -29,7 +29,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chapter3/common/minibatch.hpp"
 #include "chapter3/common/natural_gradient.hpp"
+#include "chapter3/common/segment_solved_rule.hpp"
+#include "chapter3/common/update_error.hpp"
 
 namespace pgcpp {
 
@@ -73,6 +76,7 @@ PpoLoss ppo_minibatch_loss(const PpoConfig& cfg, const Policy& policy, const Mlp
   return out;
 }
 
+// The book's pseudocode loop, kept whole (longer than 60 lines) so that it reads step by step like the book.
 void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, Rng& rng, std::uint64_t env_seed,
                const PpoCallback& on_iteration) {
   ParameterSet theta_phi = policy.parameters();

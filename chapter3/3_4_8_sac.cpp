@@ -118,6 +118,7 @@ void probabilities(const Matrix& logits, Matrix& probs, Matrix& log_probs) {
 
 // ------------------------------------------------------------------ 3.4.8.1: discrete actions
 
+// The book's pseudocode loop, kept whole (longer than 60 lines) so that it reads step by step like the book.
 void train_sac_discrete(const SacDiscreteConfig& cfg, Env& env, const CategoricalPolicy& policy, Mlp& q, Rng& rng,
                         const SacCallback& on_episode) {
   if (!env.discrete()) throw std::invalid_argument("SAC (discrete): " + env.name() + " has continuous actions");

@@ -6,13 +6,14 @@
 //   gae --lambdas 0,0.5,0.9,0.95,1 --seeds 5   the lambda sweep (our extra figure): one experiment
 //                                              per lambda in OUT/lambda<value>/, and
 //                                              OUT/lambda_sweep.svg, mean and min-max band over seeds
+#include <cmath>
+#include <cstdint>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <sstream>
 
 #include "chapter3/3_3_3_gae.hpp"
-#include "chapter3/common/critic.hpp"
 #include "experiment/demo.hpp"
 #include "experiment/program.hpp"
 #include "plot/plot.hpp"
@@ -39,38 +40,35 @@ std::vector<double> parse_lambdas(const Cli& cli, const std::string& text) {
   return out;
 }
 
-std::vector<double> moving_average(const std::vector<double>& x, std::size_t window) {
-  std::vector<double> out(x.size());
-  double sum = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sum += x[i];
-    if (i >= window) sum -= x[i - window];
-    out[i] = sum / static_cast<double>(std::min(i + 1, window));
+// Every run's episode returns, by (index of its lambda, seed): the seeds train in parallel threads.
+struct SweepReturns {
+  std::mutex mutex;
+  std::size_t current = 0;  // index of the lambda being run
+  std::map<std::pair<std::size_t, std::uint64_t>, std::vector<double>> returns;
+  void add(std::uint64_t seed, std::vector<double> r) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    returns[{current, seed}] = std::move(r);
   }
-  return out;
-}
+};
 
 // One line per lambda: the mean over seeds of the 20-episode moving average, with its min-max
 // band, over the episodes every seed reached.
-void draw_sweep(const std::string& path, const std::vector<double>& lambdas,
-                const std::map<std::pair<std::size_t, std::uint64_t>, std::vector<double>>& returns, int seeds) {
+void draw_sweep(const std::string& path, const std::vector<double>& lambdas, const SweepReturns& sweep, int seeds) {
   plot::Figure fig(1, 1, 900, 500);
   fig.title("Actor–critic with GAE on CartPole-v1: the λ sweep (" + std::to_string(seeds) + " seeds)");
   plot::Axes& ax = fig.panel();
   for (std::size_t k = 0; k < lambdas.size(); ++k) {
     std::vector<std::vector<double>> curves;
     std::size_t n = SIZE_MAX;
-    for (const auto& [key, r] : returns)
+    for (const auto& [key, r] : sweep.returns)
       if (key.first == k) {
-        curves.push_back(moving_average(r, 20));
+        curves.push_back(detail::moving_average(r, 20));
         n = std::min(n, r.size());
       }
     if (curves.empty() || n == 0) continue;
-    std::vector<double> x(n), mean(n), lo(n), hi(n);
+    std::vector<double> x(n), mean(n), lo(n, INFINITY), hi(n, -INFINITY);
     for (std::size_t i = 0; i < n; ++i) {
       x[i] = static_cast<double>(i + 1);
-      lo[i] = INFINITY;
-      hi[i] = -INFINITY;
       for (const auto& c : curves) {
         mean[i] += c[i] / static_cast<double>(curves.size());
         lo[i] = std::min(lo[i], c[i]);
@@ -85,17 +83,40 @@ void draw_sweep(const std::string& path, const std::vector<double>& lambdas,
   fig.save(path);
 }
 
+// One experiment per lambda into <base>/lambda<value>/, each with the whole budget (no early stop
+// unless --solved is given, so that the curves cover the same episodes), then the sweep figure.
+int run_sweep(const Cli& cli, const RunOptions& run, GaeConfig& cfg, ExperimentSpec& spec,
+              const std::vector<double>& lambdas, const TrainFn& train, SweepReturns& sweep) {
+  if (!cli.given("--episodes")) cfg.episodes = 1500;
+  if (!cli.given("--solved")) cfg.solved = 0;
+  spec.budget.episodes = cfg.episodes;
+  const std::uint64_t last = run.seed() + static_cast<std::uint64_t>(run.seeds() - 1);
+  std::string base = run.out();
+  if (base.empty()) base = "runs/gae-lambda-sweep-cartpole-seeds" + std::to_string(run.seed()) + "-" + std::to_string(last);
+  int status = 0;
+  for (sweep.current = 0; sweep.current < lambdas.size(); ++sweep.current) {
+    cfg.lambda_ = lambdas[sweep.current];
+    RunOptions one = run;
+    one.out = base + "/lambda" + detail::number_text(lambdas[sweep.current]);
+    spec.figure = "Actor–critic with GAE, λ = " + detail::number_text(lambdas[sweep.current]);
+    status = std::max(status, run_experiment(one, spec, train, restore_policy));
+  }
+  draw_sweep(base + "/lambda_sweep.svg", lambdas, sweep, run.seeds());
+  if (!run.quiet()) std::cout << "lambda sweep: " << base << "/lambda_sweep.svg\n";
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   RunOptions run("gae");
-  run.env.choices = {"cartpole", "CartPole-v1"};
+  only_env(run, "cartpole", "CartPole-v1");
   GaeConfig cfg;
-  SweepOptions sweep;
+  SweepOptions sweep_options;
   Cli cli("gae", "On-policy actor-critic with GAE (Section 3.3.3, Example 3.4) on CartPole-v1.");
   cli.add(run);
   cli.add(cfg);
-  cli.add(sweep);
+  cli.add(sweep_options);
   cli.note("Defaults are Example 3.4's settings from the course's example script (pi and V 4-128-128 tanh, Adam "
            "1e-3 each, gamma 0.99, lambda 0.95, 20 episodes per update, lambda-return targets held fixed for 20 "
            "critic steps, GAE recomputed and normalized, one actor step, clip 1.0, at most 3000 episodes, stop at a "
@@ -107,56 +128,25 @@ int main(int argc, char** argv) {
            "early stop unless --solved is given, so that the curves cover the same episodes.");
   cli.parse(argc, argv);
   check_run_flags(cli, run);
-  cli.require(sweep.lambdas().empty() || run.load().empty(), "--lambdas trains: it cannot be combined with --load");
-
-  ExperimentSpec spec{
-      .figure = "Fig. 3.9 — Actor–critic with GAE",
-      .rollout_figure = "Fig. 3.10 — Policy rollout (actor–critic with GAE)",
-      .loss_columns = {"policy_loss", "value_loss"},
-      .budget = {.episodes = cfg.episodes},
-      .hyperparameters = &cfg,
-      .reference_return = 475};
+  cli.require(sweep_options.lambdas().empty() || run.load().empty(), "--lambdas trains: it cannot be combined with --load");
+  ExperimentSpec spec = demo_spec("Fig. 3.9 — Actor–critic with GAE", "Fig. 3.10 — Policy rollout (actor–critic with GAE)",
+                                  {"policy_loss", "value_loss"}, {.episodes = cfg.episodes}, cfg, {475});
 
   return run_program(cli, [&] {
-    std::mutex mutex;
-    std::map<std::pair<std::size_t, std::uint64_t>, std::vector<double>> sweep_returns;
-    std::size_t current = 0;  // index of the lambda being run
+    SweepReturns sweep;
     auto train = [&](std::uint64_t seed, RunLog& log) {
       Rng rng(seed);
       std::unique_ptr<Env> env = make_env(run.env);
-      std::shared_ptr<Policy> policy =
-          CategoricalPolicy::make(env->obs_dim(), cfg.hidden, env->num_actions(), ad::Activation::Tanh, rng);
-      ad::Mlp value = value_network(env->obs_dim(), cfg.hidden, ad::Activation::Tanh, rng);
+      auto [policy, value] = policy_and_value(*env, cfg.hidden, rng);
       train_gae(cfg, *env, *policy, value, rng, [&](long k, const std::vector<Trajectory>& batch, const GaeStats& stats) {
         log.set_loss("policy_loss", stats.actor_loss);
         log.set_loss("value_loss", stats.critic_loss);
         log.batch(k, batch);
       });
-      const std::lock_guard<std::mutex> lock(mutex);
-      sweep_returns[{current, seed}] = log.returns();
+      sweep.add(seed, log.returns());
       return policy_result(policy);
     };
-    if (sweep.lambdas().empty()) return run_experiment(run, spec, train, restore_policy);
-
-    // The lambda sweep.
-    const std::vector<double> lambdas = parse_lambdas(cli, sweep.lambdas);
-    if (!cli.given("--episodes")) cfg.episodes = 1500;
-    if (!cli.given("--solved")) cfg.solved = 0;
-    spec.budget.episodes = cfg.episodes;
-    const std::uint64_t last = run.seed() + static_cast<std::uint64_t>(run.seeds() - 1);
-    const std::string base = run.out().empty() ? "runs/gae-lambda-sweep-cartpole-seeds" + std::to_string(run.seed()) +
-                                                     "-" + std::to_string(last)
-                                               : run.out();
-    int status = 0;
-    for (current = 0; current < lambdas.size(); ++current) {
-      cfg.lambda_ = lambdas[current];
-      RunOptions one = run;
-      one.out = base + "/lambda" + detail::number_text(lambdas[current]);
-      spec.figure = "Actor–critic with GAE, λ = " + detail::number_text(lambdas[current]);
-      status = std::max(status, run_experiment(one, spec, train, restore_policy));
-    }
-    draw_sweep(base + "/lambda_sweep.svg", lambdas, sweep_returns, run.seeds());
-    if (!run.quiet()) std::cout << "lambda sweep: " << base << "/lambda_sweep.svg\n";
-    return status;
+    if (sweep_options.lambdas().empty()) return run_experiment(run, spec, train, restore_policy);
+    return run_sweep(cli, run, cfg, spec, parse_lambdas(cli, sweep_options.lambdas), train, sweep);
   });
 }

@@ -11,91 +11,85 @@
 // (--window episodes), with the min–max band over seeds, on a common grid of env steps up to where
 // its shortest seed stopped. Written to --out/comparison.svg; the table printed gives, per seed,
 // the env steps at which the moving average first reaches --level (the book's −200 on Pendulum).
+// The folders are read by offpolicy_compare_runs.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "experiment/program.hpp"
 #include "experiment/run.hpp"  // detail::moving_average: the runs' own smoothing
+#include "offpolicy_compare_runs.hpp"
 #include "plot/plot.hpp"
 
 using namespace pgcpp;
+using namespace pgcpp::offpolicy_compare;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-struct SeedCurve {
-  std::string name;
-  std::vector<double> steps, returns;
+struct Algorithm {
+  std::string label, flag, dir;
 };
 
-// metrics.csv: the env_steps and return columns, every row finite.
-SeedCurve read_metrics(const fs::path& file, const std::string& name) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read '" + file.string() + "'");
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error("'" + file.string() + "' is empty");
-  std::vector<std::string> header;
-  std::stringstream head(line);
-  for (std::string cell; std::getline(head, cell, ',');) header.push_back(cell);
-  const auto column = [&](const std::string& c) {
-    const auto it = std::find(header.begin(), header.end(), c);
-    if (it == header.end()) throw std::runtime_error("'" + file.string() + "' has no '" + c + "' column");
-    return static_cast<std::size_t>(it - header.begin());
-  };
-  const std::size_t c_steps = column("env_steps"), c_return = column("return");
-  SeedCurve curve{name, {}, {}};
-  for (long row = 2; std::getline(in, line); ++row) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    for (std::string cell; std::getline(s, cell, ',');) cells.push_back(cell);
-    const auto number = [&](std::size_t c) {
-      double v = kNaN;
-      if (c < cells.size()) {
-        std::size_t used = 0;
-        try {
-          v = std::stod(cells[c], &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used != cells[c].size()) v = kNaN;
+// The mean and the min-max band over seeds of their smoothed returns, on a common grid of 200
+// env-step points up to the shortest seed's end. At a step count, a seed's value is that of its
+// latest finished episode; before every seed has finished one, there is no value (NaN).
+struct Band {
+  std::vector<double> x, mean, lo, hi;
+};
+Band band_over_seeds(const std::vector<SeedCurve>& seeds, const std::vector<std::vector<double>>& smooth) {
+  double end = INFINITY;
+  for (const SeedCurve& s : seeds) end = std::min(end, s.steps.back());
+  Band band;
+  for (int p = 1; p <= 200; ++p) {
+    const double at = end * p / 200;
+    double sum = 0, a = INFINITY, b = -INFINITY;
+    bool all = true;
+    for (std::size_t k = 0; k < seeds.size(); ++k) {
+      const auto it = std::upper_bound(seeds[k].steps.begin(), seeds[k].steps.end(), at);
+      if (it == seeds[k].steps.begin()) {
+        all = false;
+        break;
       }
-      if (!std::isfinite(v))
-        throw std::runtime_error("'" + file.string() + "' line " + std::to_string(row) + ": column " +
-                                 header[c] + " is not a finite number");
-      return v;
-    };
-    curve.steps.push_back(number(c_steps));
-    curve.returns.push_back(number(c_return));
+      const double v = smooth[k][static_cast<std::size_t>(it - seeds[k].steps.begin() - 1)];
+      sum += v;
+      a = std::min(a, v);
+      b = std::max(b, v);
+    }
+    band.x.push_back(at);
+    band.mean.push_back(all ? sum / static_cast<double>(seeds.size()) : kNaN);
+    band.lo.push_back(all ? a : kNaN);
+    band.hi.push_back(all ? b : kNaN);
   }
-  if (curve.returns.empty()) throw std::runtime_error("'" + file.string() + "' has no episodes");
-  return curve;
+  return band;
 }
 
-// The seeds of a run folder: seed<k>/metrics.csv, in k order, or the folder's own metrics.csv.
-std::vector<SeedCurve> read_run(const std::string& flag, const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw std::runtime_error(flag + " '" + dir.string() + "': not a folder");
-  std::vector<std::pair<long, fs::path>> seeds;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string n = entry.path().filename().string();
-    if (entry.is_directory() && n.size() > 4 && n.rfind("seed", 0) == 0 &&
-        std::all_of(n.begin() + 4, n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-        fs::exists(entry.path() / "metrics.csv"))
-      seeds.emplace_back(std::stol(n.substr(4)), entry.path());
-  }
-  std::sort(seeds.begin(), seeds.end());
-  std::vector<SeedCurve> out;
-  for (const auto& [k, p] : seeds) out.push_back(read_metrics(p / "metrics.csv", "seed " + std::to_string(k)));
-  if (out.empty() && fs::exists(dir / "metrics.csv")) out.push_back(read_metrics(dir / "metrics.csv", "seed"));
-  if (out.empty()) throw std::runtime_error(flag + " '" + dir.string() + "': no metrics.csv in it or in its seed<k>/ folders");
-  return out;
+// The env steps at which a seed's smoothed return first reaches `level`, or "not reached".
+std::string first_crossing(const SeedCurve& seed, const std::vector<double>& smooth, double level) {
+  for (std::size_t i = 0; i < smooth.size(); ++i)
+    if (smooth[i] >= level) return std::to_string(static_cast<long>(seed.steps[i]));
+  return "not reached";
+}
+
+// One algorithm's band and mean line on ax (colour `index` of the palette), and its table row.
+void draw_algorithm(plot::Axes& ax, std::size_t index, const Algorithm& algorithm, const std::vector<SeedCurve>& seeds,
+                    int window, double level) {
+  std::vector<std::vector<double>> smooth;
+  for (const SeedCurve& s : seeds) smooth.push_back(detail::moving_average(s.returns, window));
+  const Band band = band_over_seeds(seeds, smooth);
+  const std::string color = plot::palette()[index % plot::palette().size()];
+  const std::string label = algorithm.label + ", " + std::to_string(seeds.size()) + " seed" +
+                            (seeds.size() > 1 ? "s (band: min–max)" : "");
+  ax.band(band.x, band.lo, band.hi, {.color = color, .opacity = 0.18});
+  ax.line(band.x, band.mean, {.label = label, .color = color, .width = 2.2});
+  std::printf("  %-14s", algorithm.label.c_str());
+  for (std::size_t k = 0; k < seeds.size(); ++k)
+    std::printf("  %s: %s", seeds[k].name.c_str(), first_crossing(seeds[k], smooth[k], level).c_str());
+  std::printf("\n");
 }
 
 }  // namespace
@@ -120,9 +114,6 @@ int main(int argc, char** argv) {
     make_output_dir(cfg.out(), "--out");  // a bad --out is named first, whatever else is missing
     cli.require(!cfg.sac().empty() || !cfg.ddpg().empty() || !cfg.mbpo().empty(),
                 "give at least one of --sac, --ddpg, --mbpo");
-    struct Algorithm {
-      std::string label, flag, dir;
-    };
     std::vector<Algorithm> algorithms;
     if (!cfg.sac().empty()) algorithms.push_back({"SAC (3.4.8.2)", "--sac", cfg.sac});
     if (!cfg.ddpg().empty()) algorithms.push_back({"DDPG (3.4.9)", "--ddpg", cfg.ddpg});
@@ -134,52 +125,7 @@ int main(int argc, char** argv) {
     fig.title("SAC, DDPG and MBPO on Pendulum-v1");
     plot::Axes& ax = fig.panel();
     std::printf("env steps at which a seed's %d-episode moving average first reaches %g:\n", cfg.window(), cfg.level());
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      const std::vector<SeedCurve>& seeds = runs[r];
-      // A common grid of 200 env-step points up to the shortest seed's end; at a step count, a
-      // seed's value is that of its latest finished episode.
-      double end = INFINITY;
-      for (const SeedCurve& s : seeds) end = std::min(end, s.steps.back());
-      std::vector<double> x, mean, lo, hi;
-      std::vector<std::vector<double>> smooth;
-      for (const SeedCurve& s : seeds) smooth.push_back(detail::moving_average(s.returns, cfg.window));
-      for (int p = 1; p <= 200; ++p) {
-        const double at = end * p / 200;
-        double sum = 0, a = INFINITY, b = -INFINITY;
-        bool all = true;
-        for (std::size_t k = 0; k < seeds.size(); ++k) {
-          const auto it = std::upper_bound(seeds[k].steps.begin(), seeds[k].steps.end(), at);
-          if (it == seeds[k].steps.begin()) {
-            all = false;
-            break;
-          }
-          const double v = smooth[k][static_cast<std::size_t>(it - seeds[k].steps.begin() - 1)];
-          sum += v;
-          a = std::min(a, v);
-          b = std::max(b, v);
-        }
-        x.push_back(at);
-        mean.push_back(all ? sum / static_cast<double>(seeds.size()) : kNaN);
-        lo.push_back(all ? a : kNaN);
-        hi.push_back(all ? b : kNaN);
-      }
-      const std::string color = plot::palette()[r % plot::palette().size()];
-      const std::string label = algorithms[r].label + ", " + std::to_string(seeds.size()) + " seed" +
-                                (seeds.size() > 1 ? "s (band: min–max)" : "");
-      ax.band(x, lo, hi, {.color = color, .opacity = 0.18});
-      ax.line(x, mean, {.label = label, .color = color, .width = 2.2});
-      std::printf("  %-14s", algorithms[r].label.c_str());
-      for (std::size_t k = 0; k < seeds.size(); ++k) {
-        std::string at = "not reached";
-        for (std::size_t i = 0; i < smooth[k].size(); ++i)
-          if (smooth[k][i] >= cfg.level) {
-            at = std::to_string(static_cast<long>(seeds[k].steps[i]));
-            break;
-          }
-        std::printf("  %s: %s", seeds[k].name.c_str(), at.c_str());
-      }
-      std::printf("\n");
-    }
+    for (std::size_t r = 0; r < runs.size(); ++r) draw_algorithm(ax, r, algorithms[r], runs[r], cfg.window, cfg.level);
     ax.hline(cfg.level, {.label = "return " + std::to_string(static_cast<long>(cfg.level))});
     ax.xlabel("environment steps")
         .ylabel("episode return (" + std::to_string(cfg.window()) + "-episode moving average)")

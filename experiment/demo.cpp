@@ -7,7 +7,7 @@
 
 #include "chapter3/3_4_9_ddpg.hpp"
 #include "chapter3/common/critic.hpp"
-#include "chapter3/common/on_policy.hpp"
+#include "chapter3/common/mlp_policy.hpp"
 
 namespace pgcpp {
 

@@ -224,7 +224,10 @@ void save_policy_file(const std::string& path, const PolicyFile& policy) {
 
 // ------------------------------------------------------------------ loading
 
-PolicyFile load_policy_file(const std::string& path) {
+namespace {
+
+// The whole file, after checking that it is a regular file small enough to hold a policy.
+std::string read_policy_bytes(const std::string& path) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) fail(path, "cannot open: no such file");
@@ -240,13 +243,18 @@ PolicyFile load_policy_file(const std::string& path) {
   f.read(bytes.data(), static_cast<std::streamsize>(size));
   if (static_cast<std::uintmax_t>(f.gcount()) != size || f.peek() != std::char_traits<char>::eof())
     fail(path, "read error: the file changed size while being read");
+  return bytes;
+}
 
-  SafeTensors file;
-  try {
-    file = decode_safetensors(bytes);
-  } catch (const std::runtime_error& e) {
-    fail(path, e.what());
-  }
+// What __metadata__ says, checked: the version, a seed, a known environment (made, to check the
+// policy against it at the end), the scalar and the checksum of the data bytes.
+struct PolicyMetadata {
+  PolicyFile policy;  // without theta
+  std::string scalar;
+  std::unique_ptr<Env> env;
+};
+
+PolicyMetadata read_metadata(const std::string& path, const SafeTensors& file, const std::string& bytes) {
   auto meta = [&](const char* key) -> const std::string& {
     const auto it = file.metadata.find(key);
     if (it == file.metadata.end()) fail(path, std::string("not a pgcpp policy: __metadata__ lacks '") + key + "'");
@@ -255,48 +263,52 @@ PolicyFile load_policy_file(const std::string& path) {
   if (meta("pgcpp_policy_version") != kPolicyFileVersion)
     fail(path, "unsupported pgcpp_policy_version '" + meta("pgcpp_policy_version") + "' (this build reads " +
                    kPolicyFileVersion + ")");
-  PolicyFile policy;
-  policy.architecture = meta("architecture");
-  policy.algorithm = meta("algorithm");
-  if (!parse_u64(meta("seed"), policy.seed)) fail(path, "corrupted metadata: seed '" + meta("seed") + "' is not a number");
-  std::unique_ptr<Env> env;
+  PolicyMetadata m;
+  m.policy.architecture = meta("architecture");
+  m.policy.algorithm = meta("algorithm");
+  if (!parse_u64(meta("seed"), m.policy.seed)) fail(path, "corrupted metadata: seed '" + meta("seed") + "' is not a number");
   try {
-    env = make_env(meta("env"));
+    m.env = make_env(meta("env"));
   } catch (const std::invalid_argument& e) {
     fail(path, std::string("corrupted metadata: ") + e.what());
   }
-  policy.env = env->name();
-  if (policy.env != meta("env")) fail(path, "corrupted metadata: env '" + meta("env") + "' is not a Gymnasium id");
-  const std::string& scalar = meta("scalar");
-  if (scalar != "double" && scalar != "float")
-    fail(path, "corrupted metadata: scalar '" + scalar + "' (expected double or float)");
+  m.policy.env = m.env->name();
+  if (m.policy.env != meta("env")) fail(path, "corrupted metadata: env '" + meta("env") + "' is not a Gymnasium id");
+  m.scalar = meta("scalar");
+  if (m.scalar != "double" && m.scalar != "float")
+    fail(path, "corrupted metadata: scalar '" + m.scalar + "' (expected double or float)");
   const std::string& checksum = meta("checksum");
   const std::string actual = checksum_text(data_of(bytes));
   if (checksum != actual) fail(path, "checksum mismatch: the data are corrupted (" + actual + ", the file says " + checksum + ")");
+  return m;
+}
 
+// theta from the tensors: exactly the architecture's tensors (layout_of), each with its shape, the
+// dtype of the metadata's scalar and finite values.
+Vector read_theta(const std::string& path, const SafeTensors& file, const std::string& architecture,
+                  const std::string& scalar) {
   Eigen::Index fallback = 0;  // the size of `theta`, for an architecture stored as one tensor
   for (const SafeTensor& t : file.tensors)
     if (t.name == "theta") fallback = t.values.size();
   std::vector<PolicyTensor> layout;
   try {
-    layout = layout_of(policy.architecture, fallback);
+    layout = layout_of(architecture, fallback);
   } catch (const std::invalid_argument& e) {
     fail(path, e.what());
   }
   for (const SafeTensor& t : file.tensors) {
     bool known = false;
     for (const PolicyTensor& want : layout) known = known || want.name == t.name;
-    if (!known) fail(path, "unexpected tensor '" + t.name + "' for a '" + policy.architecture + "' policy");
+    if (!known) fail(path, "unexpected tensor '" + t.name + "' for a '" + architecture + "' policy");
   }
-  const Eigen::Index count = total_size(layout);
-  policy.theta.resize(count);
+  Vector theta(total_size(layout));
   for (const PolicyTensor& want : layout) {
     const SafeTensor* have = nullptr;
     for (const SafeTensor& t : file.tensors)
       if (t.name == want.name) have = &t;
-    if (!have) fail(path, "tensor '" + want.name + "' of a '" + policy.architecture + "' policy is missing");
+    if (!have) fail(path, "tensor '" + want.name + "' of a '" + architecture + "' policy is missing");
     if (have->shape != want.shape)
-      fail(path, "tensor '" + want.name + "' has shape " + shape_text(have->shape) + ", a '" + policy.architecture +
+      fail(path, "tensor '" + want.name + "' has shape " + shape_text(have->shape) + ", a '" + architecture +
                      "' policy needs " + shape_text(want.shape));
     if (have->dtype != (scalar == "double" ? "F64" : "F32"))
       fail(path, "tensor '" + want.name + "' is " + have->dtype + " but the metadata say scalar " + scalar);
@@ -304,12 +316,27 @@ PolicyFile load_policy_file(const std::string& path) {
       if (!std::isfinite(have->values[i]))
         fail(path, "tensor '" + want.name + "' element " + std::to_string(i) + " is " +
                        std::to_string(have->values[i]) + ", not a finite number");
-    policy.theta.segment(want.offset, want.size) = have->values;
+    theta.segment(want.offset, want.size) = have->values;
   }
+  return theta;
+}
 
+}  // namespace
+
+PolicyFile load_policy_file(const std::string& path) {
+  const std::string bytes = read_policy_bytes(path);
+  SafeTensors file;
+  try {
+    file = decode_safetensors(bytes);
+  } catch (const std::runtime_error& e) {
+    fail(path, e.what());
+  }
+  PolicyMetadata m = read_metadata(path, file, bytes);
+  PolicyFile policy = std::move(m.policy);
+  policy.theta = read_theta(path, file, policy.architecture, m.scalar);
   if (const std::optional<MlpPolicyArchitecture> mlp = parse_mlp_policy(policy.architecture)) {
     try {
-      check_policy_fits_env(policy.architecture, *mlp, env->spec());
+      check_policy_fits_env(policy.architecture, *mlp, m.env->spec());
     } catch (const std::invalid_argument& e) {
       fail(path, e.what());
     }

@@ -136,7 +136,17 @@ class Experiment {
     long parameter_count = 0;
   };
 
+  using Clock = std::chrono::steady_clock;
+
+  fs::path top_folder() const;
+  std::string seeds_label() const;
+  std::vector<Outcome> outcomes_in(const fs::path& top) const;
+  void train_seeds(const TrainFn& train, std::vector<Outcome>& outcomes);
   void train_seed(int slot, const TrainFn& train, Outcome& o);
+  bool write_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
+                       int failures, Clock::time_point t0) const;
+  void report_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
+                        int failures) const;
   JsonObject seed_summary(const Outcome& o) const;
   JsonObject aggregate_summary(const std::vector<Outcome>& outcomes, double wall_seconds) const;
   JsonObject common_tail(JsonObject j) const;
@@ -336,50 +346,110 @@ void Experiment::report(const Outcome& o) const {
             << "  -> " << list_files(o.dir) << "\n";
 }
 
-int Experiment::train(const TrainFn& train) {
-  const auto t0 = std::chrono::steady_clock::now();
+// The run's folder: --out, else runs/<algorithm>-<env>-seed<s> (or -seeds<first>-<last>).
+fs::path Experiment::top_folder() const {
   const int k = run_.seeds();
   const std::string env = env_short_name(run_.env());
   const std::uint64_t last = run_.seed() + static_cast<std::uint64_t>(k - 1);
-  fs::path top = run_.out().empty()
-                     ? fs::path("runs") / (run_.algorithm + "-" + env +
-                                           (k == 1 ? "-seed" + std::to_string(run_.seed())
-                                                   : "-seeds" + std::to_string(run_.seed()) + "-" + std::to_string(last)))
-                     : fs::path(run_.out());
+  return run_.out().empty()
+             ? fs::path("runs") / (run_.algorithm + "-" + env +
+                                   (k == 1 ? "-seed" + std::to_string(run_.seed())
+                                           : "-seeds" + std::to_string(run_.seed()) + "-" + std::to_string(last)))
+             : fs::path(run_.out());
+}
 
+// "<algorithm> <env> seed <s>", or "... seeds <first>-<last>": the progress line's and the
+// aggregate messages' label.
+std::string Experiment::seeds_label() const {
+  const int k = run_.seeds();
+  const std::uint64_t last = run_.seed() + static_cast<std::uint64_t>(k - 1);
+  return run_.algorithm + " " + run_.env() +
+         (k == 1 ? " seed " + std::to_string(run_.seed())
+                 : " seeds " + std::to_string(run_.seed()) + "-" + std::to_string(last));
+}
+
+// One outcome per seed, each with its folder: `top` itself for one seed, top/seed<s> for several.
+std::vector<Experiment::Outcome> Experiment::outcomes_in(const fs::path& top) const {
+  const int k = run_.seeds();
   std::vector<Outcome> outcomes(static_cast<std::size_t>(k));
-  std::vector<std::uint64_t> seeds;
   for (int i = 0; i < k; ++i) {
     Outcome& o = outcomes[static_cast<std::size_t>(i)];
     o.seed = run_.seed() + static_cast<std::uint64_t>(i);
     o.dir = k == 1 ? top : top / ("seed" + std::to_string(o.seed));
-    seeds.push_back(o.seed);
   }
-  const std::string label = run_.algorithm + " " + run_.env() +
-                            (k == 1 ? " seed " + std::to_string(run_.seed())
-                                    : " seeds " + std::to_string(run_.seed()) + "-" + std::to_string(last));
+  return outcomes;
+}
+
+// One seed on this thread; several on one thread each. Each seed owns its RNGs, RunLog and
+// files: what it writes never depends on scheduling.
+void Experiment::train_seeds(const TrainFn& train, std::vector<Outcome>& outcomes) {
+  const int k = static_cast<int>(outcomes.size());
+  if (k == 1) {
+    train_seed(0, train, outcomes[0]);
+    return;
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < k; ++i) {
+    try {
+      threads.emplace_back([&, i] { train_seed(i, train, outcomes[static_cast<std::size_t>(i)]); });
+    } catch (const std::system_error& e) {  // e.g. a thread limit: the seeds not started fail
+      for (int j = i; j < k; ++j) {
+        outcomes[static_cast<std::size_t>(j)].error = std::string("cannot start a thread: ") + e.what();
+        progress_->done(j);
+      }
+      break;
+    }
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+// The files of a multi-seed run at its top (summary.json, curve.svg over the seeds that
+// finished) and, unless --quiet, their one-line report. False, said on stderr, if writing failed.
+bool Experiment::write_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
+                                 int failures, Clock::time_point t0) const {
+  try {
+    std::vector<SeedCurve> curves;
+    for (const Outcome& o : outcomes)
+      if (o.ok) curves.push_back({o.returns, o.end_steps});
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    aggregate_summary(outcomes, wall).save(top / "summary.json");
+    write_aggregate_curve(top / "curve.svg", curve_title(), spec_.x_axis, curves, spec_);
+    if (!run_.quiet()) report_aggregate(outcomes, top, label, failures);
+  } catch (const std::exception& e) {
+    std::cerr << label << ": writing the aggregate files failed: " << e.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
+void Experiment::report_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
+                                  int failures) const {
+  double final_sum = 0;
+  Evaluation all;
+  for (const Outcome& o : outcomes)
+    if (o.ok) {
+      final_sum += o.final_return;
+      all.returns.insert(all.returns.end(), o.eval.returns.begin(), o.eval.returns.end());
+    }
+  std::cout << label << ": mean final return(" << kRecentEpisodes << ") "
+            << fixed(final_sum / static_cast<double>(run_.seeds() - failures), 1) << " | evaluation "
+            << fixed(all.mean(), 1) << " ± " << fixed(all.stddev(), 1) << " over " << all.returns.size()
+            << " episodes\n  -> " << top.string() << "/ (summary.json, curve.svg; per seed: seed<s>/)\n";
+}
+
+int Experiment::train(const TrainFn& train) {
+  const auto t0 = Clock::now();
+  const int k = run_.seeds();
+  const fs::path top = top_folder();
+  std::vector<Outcome> outcomes = outcomes_in(top);
+  std::vector<std::uint64_t> seeds;
+  for (const Outcome& o : outcomes) seeds.push_back(o.seed);
+  const std::string label = seeds_label();
   progress_ = std::make_unique<Progress>(k == 1 ? label : label + " (means)", seeds, spec_.budget, run_.quiet());
 
   make_output_dir(top, run_.out().empty() ? "output folder" : "--out");
   remove_stale_outputs(top);
-  if (k == 1) {
-    train_seed(0, train, outcomes[0]);
-  } else {
-    // Each seed owns its RNGs, RunLog and files: what it writes never depends on scheduling.
-    std::vector<std::thread> threads;
-    for (int i = 0; i < k; ++i) {
-      try {
-        threads.emplace_back([&, i] { train_seed(i, train, outcomes[static_cast<std::size_t>(i)]); });
-      } catch (const std::system_error& e) {  // e.g. a thread limit: the seeds not started fail
-        for (int j = i; j < k; ++j) {
-          outcomes[static_cast<std::size_t>(j)].error = std::string("cannot start a thread: ") + e.what();
-          progress_->done(j);
-        }
-        break;
-      }
-    }
-    for (std::thread& t : threads) t.join();
-  }
+  train_seeds(train, outcomes);
   progress_->finish();
 
   int failures = 0;
@@ -387,32 +457,7 @@ int Experiment::train(const TrainFn& train) {
     report(o);
     failures += !o.ok;
   }
-  if (k > 1 && failures < k) {
-    try {
-      std::vector<SeedCurve> curves;
-      for (const Outcome& o : outcomes)
-        if (o.ok) curves.push_back({o.returns, o.end_steps});
-      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      aggregate_summary(outcomes, wall).save(top / "summary.json");
-      write_aggregate_curve(top / "curve.svg", curve_title(), spec_.x_axis, curves, spec_);
-      if (!run_.quiet()) {
-        double final_sum = 0;
-        Evaluation all;
-        for (const Outcome& o : outcomes)
-          if (o.ok) {
-            final_sum += o.final_return;
-            all.returns.insert(all.returns.end(), o.eval.returns.begin(), o.eval.returns.end());
-          }
-        std::cout << label << ": mean final return(" << kRecentEpisodes << ") "
-                  << fixed(final_sum / static_cast<double>(k - failures), 1) << " | evaluation "
-                  << fixed(all.mean(), 1) << " ± " << fixed(all.stddev(), 1) << " over " << all.returns.size()
-                  << " episodes\n  -> " << top.string() << "/ (summary.json, curve.svg; per seed: seed<s>/)\n";
-      }
-    } catch (const std::exception& e) {
-      std::cerr << label << ": writing the aggregate files failed: " << e.what() << "\n";
-      return 1;
-    }
-  }
+  if (k > 1 && failures < k && !write_aggregate(outcomes, top, label, failures, t0)) return 1;
   return failures ? 1 : 0;
 }
 

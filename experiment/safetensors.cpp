@@ -306,10 +306,135 @@ std::uint64_t get_le(std::string_view bytes, std::size_t at, int width) {
   return v;
 }
 
+// Where a tensor's bytes sit in the data: [begin, end).
 struct Entry {
   std::size_t index;  // into SafeTensors::tensors
   std::uint64_t begin, end;
 };
+
+// The bytes of the header, after checking its 8-byte length against the file; `data` is set to the
+// bytes after it. Checked before anything is read, so a corrupted length never makes us read
+// past the end or allocate much.
+std::string_view split_header(std::string_view bytes, std::string_view& data) {
+  if (bytes.size() < 8)
+    bad("truncated: " + std::to_string(bytes.size()) + " bytes, too short for the 8-byte header length");
+  const std::uint64_t n = get_le(bytes, 0, 8);
+  if (n > kMaxSafetensorsHeaderBytes)
+    bad("corrupted: header length " + std::to_string(n) + " exceeds the limit of " +
+        std::to_string(kMaxSafetensorsHeaderBytes) + " bytes");
+  if (n < 2) bad("corrupted: header length " + std::to_string(n) + " is too short for a JSON object");
+  if (n > bytes.size() - 8)
+    bad("truncated: the header length is " + std::to_string(n) + " bytes but only " +
+        std::to_string(bytes.size() - 8) + " bytes follow it");
+  data = bytes.substr(8 + n);
+  return bytes.substr(8, n);
+}
+
+// __metadata__: an object of string values.
+void read_metadata(const Json& value, std::map<std::string, std::string>& metadata) {
+  if (value.kind != Json::Kind::object) bad("header: __metadata__ is " + std::string(kind_name(value.kind)) + ", not an object");
+  for (const auto& [key, v] : value.members) {
+    if (v.kind != Json::Kind::string)
+      bad("header: __metadata__ value of " + json_quote(key) + " is " + kind_name(v.kind) + ", not a string");
+    metadata[key] = v.text;
+  }
+}
+
+// The element count of a shape (an array of non-negative integers), into `shape`. The count is
+// saturated (so the product cannot overflow) far above any real file, and rejected there.
+std::uint64_t element_count(const std::string& who, const Json& dims, std::vector<std::int64_t>& shape) {
+  const std::uint64_t cap = std::numeric_limits<std::uint64_t>::max() / 16;
+  std::uint64_t count = 1;
+  bool zero = false;
+  for (const Json& d : dims.items) {
+    if (d.kind != Json::Kind::integer) bad(who + ": shape holds " + kind_name(d.kind) + ", not an integer");
+    if (d.integer > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      bad(who + ": dimension " + std::to_string(d.integer) + " is too large");
+    shape.push_back(static_cast<std::int64_t>(d.integer));
+    if (d.integer == 0) zero = true;
+    else count = count > cap / d.integer ? cap : count * d.integer;
+  }
+  if (zero) count = 0;
+  if (count >= cap) bad(who + ": shape has too many elements");
+  return count;
+}
+
+// A tensor's entry in the header, {"dtype": ..., "shape": [...], "data_offsets": [begin, end]},
+// checked field by field: the tensor without its values, and its bytes' range in `entry`.
+SafeTensor read_tensor_entry(const std::string& name, const Json& value, Entry& entry) {
+  const std::string who = "header: tensor " + json_quote(name);
+  if (value.kind != Json::Kind::object) bad(who + " is " + kind_name(value.kind) + ", not an object");
+  const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
+  for (const auto& [key, v] : value.members) {
+    if (key == "dtype") dtype = &v;
+    else if (key == "shape") shape = &v;
+    else if (key == "data_offsets") offsets = &v;
+    else bad(who + " has an unknown field " + json_quote(key));
+  }
+  if (!dtype || !shape || !offsets) bad(who + " lacks " + (!dtype ? "dtype" : !shape ? "shape" : "data_offsets"));
+  if (dtype->kind != Json::Kind::string) bad(who + ": dtype is not a string");
+  const std::size_t width = dtype_size(dtype->text);
+  if (width == 0) bad(who + ": unsupported dtype " + json_quote(dtype->text) + " (this reader reads F64 and F32)");
+  if (shape->kind != Json::Kind::array) bad(who + ": shape is not an array");
+  if (shape->items.size() > static_cast<std::size_t>(kMaxSafetensorsRank))
+    bad(who + ": shape has " + std::to_string(shape->items.size()) + " dimensions (at most " +
+        std::to_string(kMaxSafetensorsRank) + ")");
+  SafeTensor t{.name = name, .dtype = dtype->text};
+  const std::uint64_t count = element_count(who, *shape, t.shape);
+  if (offsets->kind != Json::Kind::array || offsets->items.size() != 2 ||
+      offsets->items[0].kind != Json::Kind::integer || offsets->items[1].kind != Json::Kind::integer)
+    bad(who + ": data_offsets is not a pair of integers [begin, end]");
+  const std::uint64_t begin = offsets->items[0].integer, end = offsets->items[1].integer;
+  if (end < begin) bad(who + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] end before begin");
+  if (end - begin != count * width)
+    bad(who + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] hold " +
+        std::to_string(end - begin) + " bytes, but its dtype and shape need " + std::to_string(count * width));
+  entry.begin = begin;
+  entry.end = end;
+  return t;
+}
+
+// The tensors' byte ranges tile the data [0, data_size) exactly: no gap, overlap or trailing
+// byte. Sorts `entries` by where they begin.
+void check_tiling(std::vector<Entry>& entries, const std::vector<SafeTensor>& tensors, std::size_t data_size) {
+  std::uint64_t need = 0;
+  for (const Entry& e : entries) need = std::max(need, e.end);
+  if (need > data_size)
+    bad("truncated: the tensors need " + std::to_string(need) + " bytes of data, but only " +
+        std::to_string(data_size) + " follow the header");
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  std::uint64_t at = 0;
+  for (const Entry& e : entries) {
+    if (e.begin != at)
+      bad(std::string("corrupted: tensor ") + json_quote(tensors[e.index].name) + " starts at data byte " +
+          std::to_string(e.begin) + (e.begin > at ? ", leaving a gap after byte " : ", overlapping the bytes before ") +
+          std::to_string(at));
+    at = e.end;
+  }
+  if (at != data_size)
+    bad("corrupted: " + std::to_string(data_size - at) + " unexpected trailing bytes after the last tensor");
+}
+
+// Each tensor's elements, little-endian F64 or F32, as Scalars; the tensors in the order of
+// their data (`entries` sorted by check_tiling).
+std::vector<SafeTensor> read_values(const std::vector<Entry>& entries, std::vector<SafeTensor> tensors,
+                                    std::string_view data) {
+  std::vector<SafeTensor> ordered;
+  for (const Entry& e : entries) {
+    SafeTensor& t = tensors[e.index];
+    const std::size_t width = dtype_size(t.dtype);
+    const auto count = static_cast<Eigen::Index>((e.end - e.begin) / width);
+    t.values.resize(count);
+    for (Eigen::Index i = 0; i < count; ++i) {
+      const std::size_t p = static_cast<std::size_t>(e.begin) + static_cast<std::size_t>(i) * width;
+      t.values[i] = width == 8 ? static_cast<Scalar>(std::bit_cast<double>(get_le(data, p, 8)))
+                               : static_cast<Scalar>(std::bit_cast<float>(static_cast<std::uint32_t>(get_le(data, p, 4))));
+    }
+    ordered.push_back(std::move(t));
+  }
+  return ordered;
+}
 
 }  // namespace
 
@@ -374,18 +499,8 @@ std::string encode_safetensors(const SafeTensors& file) {
 }
 
 SafeTensors decode_safetensors(std::string_view bytes) {
-  if (bytes.size() < 8)
-    bad("truncated: " + std::to_string(bytes.size()) + " bytes, too short for the 8-byte header length");
-  const std::uint64_t n = get_le(bytes, 0, 8);
-  if (n > kMaxSafetensorsHeaderBytes)
-    bad("corrupted: header length " + std::to_string(n) + " exceeds the limit of " +
-        std::to_string(kMaxSafetensorsHeaderBytes) + " bytes");
-  if (n < 2) bad("corrupted: header length " + std::to_string(n) + " is too short for a JSON object");
-  if (n > bytes.size() - 8)
-    bad("truncated: the header length is " + std::to_string(n) + " bytes but only " +
-        std::to_string(bytes.size() - 8) + " bytes follow it");
-  const std::string_view header = bytes.substr(8, n);
-  const std::string_view data = bytes.substr(8 + n);
+  std::string_view data;
+  const std::string_view header = split_header(bytes, data);
   check_utf8(header);
   const Json root = JsonReader(header).document();
 
@@ -393,91 +508,15 @@ SafeTensors decode_safetensors(std::string_view bytes) {
   std::vector<Entry> entries;
   for (const auto& [name, value] : root.members) {
     if (name == "__metadata__") {
-      if (value.kind != Json::Kind::object) bad("header: __metadata__ is " + std::string(kind_name(value.kind)) + ", not an object");
-      for (const auto& [key, v] : value.members) {
-        if (v.kind != Json::Kind::string)
-          bad("header: __metadata__ value of " + json_quote(key) + " is " + kind_name(v.kind) + ", not a string");
-        file.metadata[key] = v.text;
-      }
+      read_metadata(value, file.metadata);
       continue;
     }
-    const std::string who = "header: tensor " + json_quote(name);
-    if (value.kind != Json::Kind::object) bad(who + " is " + kind_name(value.kind) + ", not an object");
-    const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
-    for (const auto& [key, v] : value.members) {
-      if (key == "dtype") dtype = &v;
-      else if (key == "shape") shape = &v;
-      else if (key == "data_offsets") offsets = &v;
-      else bad(who + " has an unknown field " + json_quote(key));
-    }
-    if (!dtype || !shape || !offsets) bad(who + " lacks " + (!dtype ? "dtype" : !shape ? "shape" : "data_offsets"));
-    if (dtype->kind != Json::Kind::string) bad(who + ": dtype is not a string");
-    const std::size_t width = dtype_size(dtype->text);
-    if (width == 0) bad(who + ": unsupported dtype " + json_quote(dtype->text) + " (this reader reads F64 and F32)");
-    if (shape->kind != Json::Kind::array) bad(who + ": shape is not an array");
-    if (shape->items.size() > static_cast<std::size_t>(kMaxSafetensorsRank))
-      bad(who + ": shape has " + std::to_string(shape->items.size()) + " dimensions (at most " +
-          std::to_string(kMaxSafetensorsRank) + ")");
-    SafeTensor t{.name = name, .dtype = dtype->text};
-    // The element count, saturated (so the product cannot overflow) far above any real file.
-    const std::uint64_t cap = std::numeric_limits<std::uint64_t>::max() / 16;
-    std::uint64_t count = 1;
-    bool zero = false;
-    for (const Json& d : shape->items) {
-      if (d.kind != Json::Kind::integer) bad(who + ": shape holds " + kind_name(d.kind) + ", not an integer");
-      if (d.integer > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        bad(who + ": dimension " + std::to_string(d.integer) + " is too large");
-      t.shape.push_back(static_cast<std::int64_t>(d.integer));
-      if (d.integer == 0) zero = true;
-      else count = count > cap / d.integer ? cap : count * d.integer;
-    }
-    if (zero) count = 0;
-    if (count >= cap) bad(who + ": shape has too many elements");
-    if (offsets->kind != Json::Kind::array || offsets->items.size() != 2 ||
-        offsets->items[0].kind != Json::Kind::integer || offsets->items[1].kind != Json::Kind::integer)
-      bad(who + ": data_offsets is not a pair of integers [begin, end]");
-    const std::uint64_t begin = offsets->items[0].integer, end = offsets->items[1].integer;
-    if (end < begin) bad(who + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] end before begin");
-    if (end - begin != count * width)
-      bad(who + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] hold " +
-          std::to_string(end - begin) + " bytes, but its dtype and shape need " + std::to_string(count * width));
-    entries.push_back({file.tensors.size(), begin, end});
-    file.tensors.push_back(std::move(t));
+    Entry entry{file.tensors.size(), 0, 0};
+    file.tensors.push_back(read_tensor_entry(name, value, entry));
+    entries.push_back(entry);
   }
-
-  // The tensors' byte ranges tile the data [0, data.size()) exactly.
-  std::uint64_t need = 0;
-  for (const Entry& e : entries) need = std::max(need, e.end);
-  if (need > data.size())
-    bad("truncated: the tensors need " + std::to_string(need) + " bytes of data, but only " +
-        std::to_string(data.size()) + " follow the header");
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
-  std::uint64_t at = 0;
-  for (const Entry& e : entries) {
-    if (e.begin != at)
-      bad(std::string("corrupted: tensor ") + json_quote(file.tensors[e.index].name) + " starts at data byte " +
-          std::to_string(e.begin) + (e.begin > at ? ", leaving a gap after byte " : ", overlapping the bytes before ") +
-          std::to_string(at));
-    at = e.end;
-  }
-  if (at != data.size())
-    bad("corrupted: " + std::to_string(data.size() - at) + " unexpected trailing bytes after the last tensor");
-
-  std::vector<SafeTensor> ordered;
-  for (const Entry& e : entries) {
-    SafeTensor& t = file.tensors[e.index];
-    const std::size_t width = dtype_size(t.dtype);
-    const auto count = static_cast<Eigen::Index>((e.end - e.begin) / width);
-    t.values.resize(count);
-    for (Eigen::Index i = 0; i < count; ++i) {
-      const std::size_t p = static_cast<std::size_t>(e.begin) + static_cast<std::size_t>(i) * width;
-      t.values[i] = width == 8 ? static_cast<Scalar>(std::bit_cast<double>(get_le(data, p, 8)))
-                               : static_cast<Scalar>(std::bit_cast<float>(static_cast<std::uint32_t>(get_le(data, p, 4))));
-    }
-    ordered.push_back(std::move(t));
-  }
-  file.tensors = std::move(ordered);
+  check_tiling(entries, file.tensors, data.size());
+  file.tensors = read_values(entries, std::move(file.tensors), data);
   return file;
 }
 

@@ -23,8 +23,16 @@
 // worth 0), and it matters most on Pendulum, where every episode ends by truncation.
 // At the last row of a stream, A_{T} = 0: the future beyond it is summarized by v'_{T-1} alone.
 //
-// Everything here computes in double, whatever pgcpp::Scalar is (the identities of Section 3.3.3
-// are tested to 1e-12), and writes into caller-owned storage without allocating.
+// Precision. The on-policy path (gae_segment_rows: NPG, TRPO and PPO through chapter3/common/
+// on_policy.hpp) computes in pgcpp::Scalar, reading the critic's values and writing A and V_targ
+// where the batch keeps them: no copy to double and back. Only the rewards come in double (the
+// environments compute in double); each is rounded to Scalar as it is read.
+// The rest stays in double whatever Scalar is: gae_episodes, whose inputs (critic.hpp's
+// EpisodeValues) and callers (Sections 3.3.2, 3.3.3) are double; td_residuals, gae_from_residuals
+// and the T x N gae_segment, the reference against which Section 3.3.3's identities are tested to
+// 1e-12 in every build. One template (gae.cpp) computes both, so in the default double build the
+// on-policy path runs the tested code, operation for operation.
+// gae_segment and gae_segment_rows write into caller-owned storage without allocating.
 #pragma once
 
 #include <Eigen/Dense>
@@ -71,5 +79,15 @@ GaeResult<Eigen::VectorXd> gae_episodes(const std::vector<Trajectory>& batch, co
 void gae_segment(const Eigen::MatrixXd& rewards, const Eigen::MatrixXd& values, const Eigen::MatrixXd& next_values,
                  const MaskMatrix& terminated, const MaskMatrix& ended, double gamma, double lambda_,
                  GaeResult<Eigen::MatrixXd>& out);
+
+// The same over a segment whose per-step quantities are (T N)-vectors in the row order of
+// Segment::obs (row t N + i = step t of copy i), in pgcpp::Scalar: the layout of the on-policy
+// batch. rewards, terminated and ended are Segment's T x N matrices; values, next_values,
+// advantage and target have T N entries (checked: std::invalid_argument). Writes A (3.37) and
+// V_targ = A + v (3.39); delta (3.35) passes through `advantage` and is not kept.
+void gae_segment_rows(const Eigen::MatrixXd& rewards, const Eigen::Ref<const Vector>& values,
+                      const Eigen::Ref<const Vector>& next_values, const MaskMatrix& terminated,
+                      const MaskMatrix& ended, double gamma, double lambda_, Eigen::Ref<Vector> advantage,
+                      Eigen::Ref<Vector> target);
 
 }  // namespace pgcpp

@@ -57,7 +57,9 @@ class ParamBase {
   // A copy sits at the same offset in its own config and registers there (so a config copied
   // as its base, e.g. MbpoConfig as SacConfig, lists only the members it has).
   ParamBase(const ParamBase& other);
-  ParamBase& operator=(const ParamBase&) = default;
+  // Assignment copies a value, never an identity: the flag, help and place stay this member's
+  // (so `cfg.lr_critic = cfg.lr_alpha = 1e-2` sets two values and renames nothing).
+  ParamBase& operator=(const ParamBase&) { return *this; }
   ~ParamBase() = default;
 
  private:
@@ -120,6 +122,8 @@ class Param final : public ParamBase {
  public:
   Param(Params* owner, std::string flag, T value, std::string help, Range<T> range, EnvDefaults<T> per_env = {})
       : ParamBase(owner, std::move(flag), std::move(help)), value(value), range(range), per_env(std::move(per_env)) {}
+  Param(const Param&) = default;
+  Param& operator=(const Param& other) { return *this = other.value; }
   Param& operator=(const T& v) {
     value = v;
     return *this;
@@ -178,6 +182,8 @@ class Param<bool> final : public ParamBase {
  public:
   Param(Params* owner, std::string flag, bool value, std::string help)
       : ParamBase(owner, std::move(flag), std::move(help)), value(value) {}
+  Param(const Param&) = default;
+  Param& operator=(const Param& other) { return *this = other.value; }
   Param& operator=(bool v) {
     value = v;
     return *this;
@@ -208,6 +214,8 @@ class Param<std::string> final : public ParamBase {
         value(std::move(value)),
         choices(std::move(choices)),
         per_env(std::move(per_env)) {}
+  Param(const Param&) = default;
+  Param& operator=(const Param& other) { return *this = other.value; }
   Param& operator=(const std::string& v) {
     value = v;
     return *this;
@@ -236,6 +244,8 @@ class Param<std::vector<int>> final : public ParamBase {
   Param(Params* owner, std::string flag, std::vector<int> value, std::string help,
         EnvDefaults<std::vector<int>> per_env = {})
       : ParamBase(owner, std::move(flag), std::move(help)), value(std::move(value)), per_env(std::move(per_env)) {}
+  Param(const Param&) = default;
+  Param& operator=(const Param& other) { return *this = other.value; }
   Param& operator=(const std::vector<int>& v) {
     value = v;
     return *this;

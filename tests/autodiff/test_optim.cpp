@@ -78,7 +78,7 @@ TEST_CASE("RMSProp: s <- rho s + (1-rho) g^2, theta <- theta - alpha g / (sqrt(s
   CHECK(q.at(1) == doctest::Approx(-1.9).epsilon(tol));
 }
 
-TEST_CASE("Adam: bias-corrected moments; the first step moves each coordinate by alpha") {
+TEST_CASE("Adam: bias-corrected moments, the first step moves each coordinate by alpha") {
   // m1/(1-b1) = g0, v1/(1-b2) = g0^2: theta1 = theta0 - alpha sign(g0) = (0.9, -1.9)
   Quadratic q = run<Adam>(1, StepSize::constant(0.1), Scalar(0.9), Scalar(0.999), Scalar(0));
   CHECK(q.at(0) == doctest::Approx(0.9).epsilon(tol));
@@ -118,7 +118,7 @@ TEST_CASE("parameter sets: flatten/unflatten round trip, copy, Polyak averaging,
   CHECK_THROWS_AS(pb.copy_from(d.parameters()), ShapeError);
 }
 
-TEST_CASE("backward accumulates into leaves; NoGrad records nothing") {
+TEST_CASE("backward accumulates into leaves, NoGrad records nothing") {
   Var x(Matrix::Constant(2, 2, 3.0), true);
   backward(sum(square(x)));
   backward(sum(x));

@@ -85,7 +85,7 @@ struct Huber final : Objective {
 // The test functions satisfy the assumptions the theorems are applied under.
 
 // (3.1), (3.2), (3.6): mu I <= Hessian <= L I everywhere; f, grad f agree with autodiff; f* = f(theta*).
-TEST_CASE("section 3.1 test functions: convex, L-smooth, mu-strongly convex as claimed; grad matches autodiff") {
+TEST_CASE("section 3.1 test functions: convex, L-smooth, mu-strongly convex as claimed, grad matches autodiff") {
   const FlatBottom flat((VectorD(2) << 4.0, 1.0).finished(), std::numbers::pi / 6, theta_star2);
   const FlatBottom flat_mu((VectorD(2) << 4.0, 1.0).finished(), 0.3, theta_star2, 0.5);
   const Quadratic quad((VectorD(3) << 10.0, 3.0, 1.0).finished(), 0.7, (VectorD(3) << 1.0, -0.5, 2.0).finished());
@@ -517,7 +517,7 @@ TEST_CASE("theorem 3.1: (3.4)'s rate term and (3.5) are as tight as GD's worst c
 // Theorem 3.4
 
 // Theorem 3.4: f mu-strongly convex, L-smooth, E||g_k||^2 <= G^2, alpha_k = 1/(mu (k+1)) => both lines of (3.11).
-TEST_CASE("theorem 3.4: SGD with alpha_k = 1/(mu(k+1)) obeys (3.11) in expectation; the distance bound is tight") {
+TEST_CASE("theorem 3.4: SGD with alpha_k = 1/(mu(k+1)) obeys (3.11) in expectation, the distance bound is tight") {
   const int K = 1000, R = 2000;
   const double sigma = 1.0;
   SUBCASE("anisotropic quadratic, mu = 1, L = 4") {

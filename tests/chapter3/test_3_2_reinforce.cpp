@@ -33,7 +33,7 @@ Trajectory make_trajectory(std::vector<double> rewards, int obs_dim, Rng& rng) {
 
 }  // namespace
 
-TEST_CASE("(3.13) and (3.14): R(tau) and g_t by hand; g_0 = R(tau)") {
+TEST_CASE("(3.13) and (3.14): R(tau) and g_t by hand, g_0 = R(tau)") {
   const std::vector<double> r{1, 2, 3};
   const double gamma = 0.5;
   // R = 1 + 0.5*2 + 0.25*3 = 2.75; g = (2.75, 2 + 0.5*3, 3) = (2.75, 3.5, 3)
@@ -108,7 +108,7 @@ TEST_CASE("Section 3.2.4.4 step 3: the critic's stopping rule counts checks as t
 // leave V explaining nearly all of g's variance, and the loss fit_value reports is L_V on the whole
 // batch, 1/N sum (g - V)^2, recomputed here. A critic loss with the wrong sign, or minibatches that
 // pair rows of s with other rows of g, leave the explained variance near or below 0.
-TEST_CASE("Section 3.2.4.4 step 3: minibatch epochs fit V to g; the reported loss is L_V of the whole batch") {
+TEST_CASE("Section 3.2.4.4 step 3: minibatch epochs fit V to g, the reported loss is L_V of the whole batch") {
   Rng rng(8);
   const Matrix obs = Matrix::Random(600, 4);
   Vector g(600);

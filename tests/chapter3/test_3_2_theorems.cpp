@@ -26,9 +26,11 @@
 #include "chapter3/3_2_3_reinforce.hpp"
 #include "envs/tabular_mdp.hpp"
 #include "tests/chapter3/tabular_env.hpp"
+#include "tests/mean_se.hpp"
 #include "tests/needs_double.hpp"
 
 using namespace pgcpp;
+using test::MeanSe;
 using namespace pgcpp::pg_lemma;
 using ad::Var;
 
@@ -63,32 +65,6 @@ Eigen::VectorXd flat_gradient(const Var& y, const ad::ParameterSet& params) {
   }
   return flat;
 }
-
-// Running per-coordinate mean and standard error of the mean of i.i.d. samples.
-struct MeanSe {
-  Eigen::ArrayXd sum, sum_sq;
-  long n = 0;
-  void add(const Eigen::ArrayXd& x) {
-    if (n == 0) sum = sum_sq = Eigen::ArrayXd::Zero(x.size());
-    sum += x;
-    sum_sq += x.square();
-    ++n;
-  }
-  Eigen::ArrayXd mean() const { return sum / static_cast<double>(n); }
-  Eigen::ArrayXd se() const {
-    const double m = static_cast<double>(n);
-    return ((sum_sq - sum.square() / m) / (m - 1) / m).max(0.0).sqrt();
-  }
-  // max_i |mean_i - target_i| / se_i (a coordinate with se = 0 must match exactly).
-  double max_z(const Eigen::ArrayXd& target) const {
-    const Eigen::ArrayXd diff = (mean() - target).abs(), s = se();
-    double z = 0;
-    for (Eigen::Index i = 0; i < diff.size(); ++i)
-      z = std::max(z, s(i) > 0 ? diff(i) / s(i) : (diff(i) > 0 ? INFINITY : 0.0));
-    return z;
-  }
-};
-
 Eigen::ArrayXd flat(const MatrixD& m) { return Eigen::Map<const Eigen::ArrayXd>(m.data(), m.size()); }
 
 // Per-trajectory estimates over n trajectories of pi on mdp.
@@ -517,7 +493,7 @@ double horizon_J(const TabularMdp& mdp, const MatrixD& pi, int T) {
 // grad log p_theta(tau) = sum_t grad log pi(a_t|s_t) (rho and P do not depend on theta), makes
 // sum_tau p R(tau) grad log p the exact gradient of J: (3.18) with no Monte-Carlo error.
 // All by enumerating the 2^4 * 3^3 = 432 trajectories of T = 3 steps on 2 states, 3 actions.
-TEST_CASE("(3.12), (3.15), (3.22): trajectory densities by enumeration; the exact gradient of J_T") {
+TEST_CASE("(3.12), (3.15), (3.22): trajectory densities by enumeration, the exact gradient of J_T") {
   const int T = 3;
   const TabularMdp mdp = random_mdp({.states = 2, .actions = 3, .gamma = 0.7, .seed = 61});
   Rng rng(61);

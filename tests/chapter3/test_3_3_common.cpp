@@ -174,7 +174,7 @@ TEST_CASE("episode_values: V at every row and at each trajectory's final observa
 // Pendulum-v1 episodes end only by the 200-step time limit: a 250-step segment holds one truncated
 // episode per copy and a piece cut by the segment's end. GAE over the segment must equal GAE over
 // the same steps as two episodes (each bootstrapping from V at its last state).
-TEST_CASE("segments: true next states at truncation and at autoreset; gae_segment equals gae_episodes") {
+TEST_CASE("segments: true next states at truncation and at autoreset, gae_segment equals gae_episodes") {
   Rng rng(7);
   VecEnv envs("pendulum", 2);
   SegmentCollector collector(envs, 250, 11);

@@ -19,8 +19,10 @@
 #include "chapter3/common/gae.hpp"
 #include "chapter3/common/rollout.hpp"
 #include "envs/tabular_mdp.hpp"
+#include "tests/mean_se.hpp"
 
 using namespace pgcpp;
+using test::MeanSe;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
@@ -85,7 +87,7 @@ Trajectory as_trajectory(const Piece& p, bool truncated) {
 // ---------------------------------------------------------------- identities, to rounding
 
 // (3.37) = (3.36) = g^(lambda) - V(s_t) with g^(lambda) from n-step returns, (3.38)/(3.34); V_targ = g^(lambda) (3.39).
-TEST_CASE("GAE (3.37): recursion = explicit sum (3.36) = lambda-return (3.34)/(3.38) - V, to 1e-12; targets (3.39)") {
+TEST_CASE("GAE (3.37): recursion = explicit sum (3.36) = lambda-return (3.34)/(3.38) - V, to 1e-12, targets (3.39)") {
   Rng rng(301);
   // A batch mixing a terminal, a truncated and a one-step episode: gae_episodes must not chain
   // them (a bug that chains across episodes fails every episode but the last).
@@ -124,7 +126,7 @@ TEST_CASE("GAE (3.37): recursion = explicit sum (3.36) = lambda-return (3.34)/(3
 
 // lambda = 0: A_t = delta_t (TD(0), Section 3.3.2); lambda = 1: A_t = g_t - V(s_t), the Monte-Carlo
 // return-to-go (3.14) (plus gamma^{T-t} V(s_T) where the episode was truncated, not terminated).
-TEST_CASE("GAE (3.37) limits: lambda = 0 gives delta_t (3.31); lambda = 1 gives the Monte-Carlo return minus V") {
+TEST_CASE("GAE (3.37) limits: lambda = 0 gives delta_t (3.31), lambda = 1 gives the Monte-Carlo return minus V") {
   Rng rng(302);
   const double gamma = 0.97;
   for (const bool terminal : {true, false}) {
@@ -211,29 +213,6 @@ TEST_CASE("GAE: mismatched sizes are rejected, not read out of bounds") {
 // ---------------------------------------------------------------- exact MDPs
 
 namespace {
-
-// Running per-coordinate mean and standard error of the mean.
-struct MeanSe {
-  Eigen::ArrayXd sum, sum_sq;
-  long n = 0;
-  void add(const Eigen::ArrayXd& x) {
-    if (n == 0) sum = sum_sq = Eigen::ArrayXd::Zero(x.size());
-    sum += x;
-    sum_sq += x.square();
-    ++n;
-  }
-  Eigen::ArrayXd mean() const { return sum / static_cast<double>(n); }
-  Eigen::ArrayXd se() const {
-    const double m = static_cast<double>(n);
-    return ((sum_sq - sum.square() / m) / (m - 1) / m).max(0.0).sqrt();
-  }
-  double max_z(const Eigen::ArrayXd& target) const {
-    const Eigen::ArrayXd diff = (mean() - target).abs(), s = se();
-    double z = 0;
-    for (Eigen::Index i = 0; i < diff.size(); ++i) z = std::max(z, s(i) > 0 ? diff(i) / s(i) : (diff(i) > 0 ? INFINITY : 0.0));
-    return z;
-  }
-};
 
 MatrixXd random_policy(int S, int A, Rng& rng) {
   MatrixXd theta(S, A);

@@ -21,8 +21,10 @@
 #include "chapter3/3_2_2_pg_lemma.hpp"
 #include "chapter3/3_3_4_off_policy_ac.hpp"
 #include "envs/tabular_mdp.hpp"
+#include "tests/mean_se.hpp"
 
 using namespace pgcpp;
+using test::MeanSe;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 using ad::Var;
@@ -118,29 +120,6 @@ struct OffPolicySetting {
 };
 
 Eigen::ArrayXd flat(const MatrixXd& m) { return Eigen::Map<const Eigen::ArrayXd>(m.data(), m.size()); }
-
-struct MeanSe {
-  Eigen::ArrayXd sum, sum_sq;
-  long n = 0;
-  void add(const Eigen::ArrayXd& x) {
-    if (n == 0) sum = sum_sq = Eigen::ArrayXd::Zero(x.size());
-    sum += x;
-    sum_sq += x.square();
-    ++n;
-  }
-  Eigen::ArrayXd mean() const { return sum / static_cast<double>(n); }
-  Eigen::ArrayXd se() const {
-    const double m = static_cast<double>(n);
-    return ((sum_sq - sum.square() / m) / (m - 1) / m).max(0.0).sqrt();
-  }
-  double max_z(const Eigen::ArrayXd& target) const {
-    const Eigen::ArrayXd diff = (mean() - target).abs(), s = se();
-    double z = 0;
-    for (Eigen::Index i = 0; i < diff.size(); ++i) z = std::max(z, s(i) > 0 ? diff(i) / s(i) : (diff(i) > 0 ? INFINITY : 0.0));
-    return z;
-  }
-};
-
 // M minibatches of B samples s ~ d, a ~ b; for each, minus the autodiff gradient of
 // off_policy_actor_loss with respect to theta, i.e. the estimator 1/B sum rho_bar grad log pi A.
 // `behaviour_logp` false: pass log pi as log b (the bug of forgetting the ratio: rho = 1).
@@ -186,7 +165,7 @@ TEST_CASE("(3.43): with unclipped ratios the off-policy estimator has the on-pol
 //   variance:  0.422   0.222   0.076   0.036
 // the bias is 0 unclipped and grows as c decreases; the variance falls as c decreases.
 // The code's clipped estimator has the exact clipped mean, within SE.
-TEST_CASE("(3.42)-(3.43): clipping rho at c trades variance for bias, measured exactly; the code matches within SE") {
+TEST_CASE("(3.42)-(3.43): clipping rho at c trades variance for bias, measured exactly, the code matches within SE") {
   const OffPolicySetting x(351);
   double max_rho = 0;
   for (int s = 0; s < 4; ++s)

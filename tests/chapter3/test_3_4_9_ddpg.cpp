@@ -216,7 +216,7 @@ TEST_CASE("(3.70): the off-policy objective J_beta is stationary at k*, and (3.7
   }
 }
 
-TEST_CASE("DDPG critic target: with Q^mu and mu_k, y = r + gamma Q(x', mu(x')) reproduces Q(x, u); terminal s' gives r") {
+TEST_CASE("DDPG critic target: with Q^mu and mu_k, y = r + gamma Q(x', mu(x')) reproduces Q(x, u), terminal s' gives r") {
   const LinearQuadratic lq;
   const double k = -0.7;
   Rng rng(2);

@@ -1,6 +1,7 @@
-// Section 3.4's shared machinery (chapter3/common/on_policy.hpp): the on-policy batch's row order,
-// cached log pi_theta_k and GAE per copy; minibatch gathering; the value fit; the stopping rule;
-// update-numbered errors.
+// Section 3.4's shared machinery: the on-policy batch's row order, cached log pi_theta_k and GAE per
+// copy (chapter3/common/on_policy.hpp); minibatch gathering (minibatch.hpp); the value fit
+// (value_fitting.hpp); the stopping rule (segment_solved_rule.hpp); update-numbered errors
+// (update_error.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,7 +13,12 @@
 #include "autodiff/autodiff.hpp"
 #include "chapter3/common/critic.hpp"
 #include "chapter3/common/gae.hpp"
+#include "chapter3/common/minibatch.hpp"
+#include "chapter3/common/mlp_policy.hpp"
 #include "chapter3/common/on_policy.hpp"
+#include "chapter3/common/segment_solved_rule.hpp"
+#include "chapter3/common/update_error.hpp"
+#include "chapter3/common/value_fitting.hpp"
 #include "envs/vec_env.hpp"
 
 using namespace pgcpp;

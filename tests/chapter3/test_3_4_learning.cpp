@@ -9,6 +9,7 @@
 #include "chapter3/3_4_6_trpo.hpp"
 #include "chapter3/3_4_7_ppo.hpp"
 #include "chapter3/common/critic.hpp"
+#include "chapter3/common/mlp_policy.hpp"
 #include "envs/vec_env.hpp"
 
 using namespace pgcpp;

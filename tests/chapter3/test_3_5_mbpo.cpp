@@ -53,7 +53,7 @@ TEST_CASE("pendulum_reward: the known formula equals Pendulum-v1's reward, torqu
   CHECK_THROWS_AS(pendulum_reward(Matrix::Zero(3, 2), Matrix::Zero(3, 1)), std::invalid_argument);
 }
 
-TEST_CASE("dynamics ensemble: predict adds each row's own member's Delta s; training fits Pendulum's Delta s") {
+TEST_CASE("dynamics ensemble: predict adds each row's own member's Delta s, training fits Pendulum's Delta s") {
   Rng rng(2);
   ReplayBuffer D(10'000, 3, 1), held_out(2000, 3, 1);
   random_pendulum_data(D, 4000, rng);
@@ -151,7 +151,7 @@ TEST_CASE("model rollouts: starts x H transitions from recent real states, a uni
   for (int k = 0; k < K; ++k) CHECK(std::abs(count[static_cast<std::size_t>(k)] - n / K) < 4.5 * se);
 }
 
-TEST_CASE("mixed minibatch: round(p_model B) model rows first, the rest real; storage reused") {
+TEST_CASE("mixed minibatch: round(p_model B) model rows first, the rest real, storage reused") {
   Rng rng(4);
   ReplayBuffer model(500, 3, 1), real(500, 3, 1);
   for (int t = 0; t < 300; ++t) {

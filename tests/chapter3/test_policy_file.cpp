@@ -265,7 +265,7 @@ TEST_CASE("the file's tensors are nn.Linear layers: a forward pass from the raw 
   }
 }
 
-TEST_CASE("every MLP policy kind has its tensors; other architectures are one tensor theta") {
+TEST_CASE("every MLP policy kind has its tensors, other architectures are one tensor theta") {
   const auto names = [](const std::string& arch, Eigen::Index d) {
     std::string s;
     for (const PolicyTensor& t : policy_tensors(arch, d)) {

@@ -408,7 +408,7 @@ TEST_CASE("a multi-seed run against env steps, on Pendulum, draws the aggregate 
   CHECK(parse_json_file(out / "seed5" / "summary.json").at("env_steps") == "600");
 }
 
-TEST_CASE("bad command lines exit 2 with a message; --help exits 0") {
+TEST_CASE("bad command lines exit 2 with a message, --help exits 0") {
   CHECK(run_example("--bogus") == 2);
   CHECK(run_example("--env mountaincar") == 2);
   CHECK(run_example("--seeds 0") == 2);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "envs/linear_quadratic.hpp"
+#include "tests/mean_se.hpp"
 
 using pgcpp::LinearQuadratic;
 
@@ -37,15 +38,12 @@ TEST_CASE("linear quadratic: V and Q closed forms equal simulated discounted ret
 TEST_CASE("linear quadratic: J(k) agrees with a Monte-Carlo estimate within 4 standard errors") {
   pgcpp::Rng rng(31);
   const int episodes = 20000;
-  double sum = 0.0, sum_sq = 0.0;
+  pgcpp::test::MeanSe returns;
   for (int n = 0; n < episodes; ++n) {
     const double x0 = lq.sample_initial(rng);
-    const double G = simulate_return(lq, k, x0, k * x0, 300);  // 0.95^300 ~ 2e-7, times c^600
-    sum += G;
-    sum_sq += G * G;
+    returns.add(simulate_return(lq, k, x0, k * x0, 300));  // 0.95^300 ~ 2e-7, times c^600
   }
-  const double mean = sum / episodes;
-  const double standard_error = std::sqrt((sum_sq / episodes - mean * mean) / (episodes - 1));
+  const double mean = returns.mean()(0), standard_error = returns.se()(0);
   CAPTURE(mean);
   CAPTURE(standard_error);
   CHECK(std::abs(mean - lq.J(k)) < 4.0 * standard_error);  // 4 SE: false-fail rate < 1e-4

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "envs/tabular_mdp.hpp"
+#include "tests/mean_se.hpp"
 
 using pgcpp::random_mdp;
 using pgcpp::softmax_policy;
@@ -90,7 +91,7 @@ TEST_CASE("tabular mdp: J(theta) agrees with a Monte-Carlo estimate within 4 sta
   pgcpp::Rng rng(123);
   const int episodes = 20000;
   const int horizon = 250;  // gamma^250 / (1 - gamma) < 4e-11: truncation bias far below the SE
-  double sum = 0.0, sum_sq = 0.0;
+  pgcpp::test::MeanSe returns;
   for (int n = 0; n < episodes; ++n) {
     int s = mdp.sample_initial(rng);
     double G = 0.0, discount = 1.0;
@@ -100,11 +101,9 @@ TEST_CASE("tabular mdp: J(theta) agrees with a Monte-Carlo estimate within 4 sta
       discount *= mdp.gamma;
       s = tr.next_state;
     }
-    sum += G;
-    sum_sq += G * G;
+    returns.add(G);
   }
-  const double mean = sum / episodes;
-  const double standard_error = std::sqrt((sum_sq / episodes - mean * mean) / (episodes - 1));
+  const double mean = returns.mean()(0), standard_error = returns.se()(0);
   CAPTURE(mean);
   CAPTURE(mdp.J(pi));
   CAPTURE(standard_error);

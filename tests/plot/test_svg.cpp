@@ -105,7 +105,7 @@ TEST_CASE("save writes str() to the file, and names the path when it cannot") {
   }
 }
 
-TEST_CASE("text markup: _{...} and ^{...} become shifted, smaller tspans; unmatched braces stay literal") {
+TEST_CASE("text markup: _{...} and ^{...} become shifted, smaller tspans, unmatched braces stay literal") {
   const std::vector<TextRun> runs = text_runs("θ̄_{K} and G^{2}_{k}");
   REQUIRE(runs.size() == 5);
   CHECK(runs[0].text == "θ̄");
@@ -124,7 +124,7 @@ TEST_CASE("text markup: _{...} and ^{...} become shifted, smaller tspans; unmatc
   CHECK(pgcpp::plot::test::xml_problem(doc) == "");
 }
 
-TEST_CASE("text that shows nan or inf throws and leaves the document unchanged; words containing them do not") {
+TEST_CASE("text that shows nan or inf throws and leaves the document unchanged, words containing them do not") {
   for (const char* bad : {"G² = inf", "loss nan", "-nan", "return = -inf", "NaN", "x = Infinity", "1e3 (inf)"}) {
     CAPTURE(bad);
     CHECK(shows_non_finite(bad));
