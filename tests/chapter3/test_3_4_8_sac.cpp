@@ -24,6 +24,7 @@
 #include "envs/tabular_mdp.hpp"
 #include "tests/chapter3/tabular_env.hpp"
 #include "tests/needs_double.hpp"
+#include "tools/bench/fixtures.hpp"
 #include "tools/bench/sac_hand.hpp"
 
 using namespace pgcpp;
@@ -512,38 +513,6 @@ TEST_CASE("SAC (discrete, fixed alpha) on a tabular MDP converges to the soft-op
 
 // ---------------------------------------------------------------- the update, against a hand-written one
 
-namespace {
-// max |a - h| over every layer's W and b.
-double max_difference(const ad::ParameterSet& a, const bench::HandMlp& h) {
-  double d = 0;
-  for (std::size_t l = 0; l < h.layers(); ++l) {
-    d = std::max(d, static_cast<double>((a.list()[2 * l].value() - h.W[l]).cwiseAbs().maxCoeff()));
-    d = std::max(d, static_cast<double>((a.list()[2 * l + 1].value() - h.b[l]).cwiseAbs().maxCoeff()));
-  }
-  return d;
-}
-
-// A fixed minibatch with Pendulum's shapes and ranges; every third transition terminal.
-ReplayBatch pendulum_minibatch(int B, Rng& rng) {
-  ReplayBatch D;
-  D.obs.resize(B, 3);
-  D.actions.resize(B, 1);
-  D.rewards.resize(B, 1);
-  D.next_obs.resize(B, 3);
-  D.terminated = Matrix::Zero(B, 1);
-  D.log_behaviour = Matrix::Zero(B, 1);
-  for (int i = 0; i < B; ++i) {
-    const double th = rng.uniform(-3.14159, 3.14159), th2 = th + rng.uniform(-0.3, 0.3);
-    D.obs.row(i) << Scalar(std::cos(th)), Scalar(std::sin(th)), Scalar(rng.uniform(-8, 8));
-    D.next_obs.row(i) << Scalar(std::cos(th2)), Scalar(std::sin(th2)), Scalar(rng.uniform(-8, 8));
-    D.actions(i, 0) = Scalar(rng.uniform(-2, 2));
-    D.rewards(i, 0) = Scalar(rng.uniform(-16, 0));
-    D.terminated(i, 0) = i % 3 == 0 ? 1 : 0;
-  }
-  return D;
-}
-}  // namespace
-
 // Steps 3-7 of Section 3.4.8.2 through SacAgent::update, against the same steps written by hand in
 // plain Eigen with every derivative coded directly (tools/bench/sac_hand.hpp, bench's baseline):
 // the target (3.67) from the twin *target* critics' minimum with the entropy term and the terminal
@@ -568,14 +537,14 @@ TEST_CASE("SAC update (3.67), (3.68), temperature and Polyak step equal an indep
                       static_cast<Scalar>(cfg.alpha), cfg.batch_size,
                       {.gamma = Scalar(0.9), .tau = Scalar(0.3), .lr = Scalar(1e-2), .target_entropy = Scalar(-0.5)});
   Rng data(2), rng_agent(3), rng_hand(3);
-  const ReplayBatch D = pendulum_minibatch(cfg.batch_size, data);
+  const ReplayBatch D = bench::pendulum_minibatch(cfg.batch_size, data, 3);  // every third terminal
   const Matrix w0 = agent.critic(1).parameters().list()[0].value();
   for (int k = 0; k < 6; ++k) {
     agent.update(D, rng_agent);
     hand.update(D, rng_hand);
-    const double diff = std::max({max_difference(agent.policy()->parameters(), hand.actor()),
-                                  max_difference(agent.critic(1).parameters(), hand.critic(1)),
-                                  max_difference(agent.critic(2).parameters(), hand.critic(2)),
+    const double diff = std::max({bench::max_difference(agent.policy()->parameters(), hand.actor()),
+                                  bench::max_difference(agent.critic(1).parameters(), hand.critic(1)),
+                                  bench::max_difference(agent.critic(2).parameters(), hand.critic(2)),
                                   std::abs(std::log(agent.alpha()) - static_cast<double>(hand.log_alpha()))});
     CAPTURE(k);
     CHECK(diff < 1e-10);

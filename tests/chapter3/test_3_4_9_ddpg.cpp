@@ -333,3 +333,125 @@ TEST_CASE("delayed actor (--actor-every 2): the critic moves at every update, th
     CHECK(actor_moved == (update % 2 == 0));
   }
 }
+
+namespace {
+
+// The book's DDPG steps 3-6, written here from its equations on deep copies (Mlp::clone) of an
+// agent's initial networks, with Adam optimizers of the same step sizes: the reference that
+// DdpgAgent::update must follow in lockstep.
+struct DdpgReference {
+  DeterministicActor actor, actor_target;  // mu_theta, mu_thetabar
+  ad::Mlp q, q_target;                     // Q_psi, Q_psibar
+  ad::Adam actor_opt, critic_opt;
+  double gamma, tau;
+  int actor_every;
+  long updates = 0;
+
+  DdpgReference(const DdpgAgent& agent, const DdpgConfig& cfg, const EnvSpec& env)
+      : actor(agent.actor()->net().clone(), env.action_low, env.action_high),
+        actor_target(agent.actor()->net().clone(), env.action_low, env.action_high),  // thetabar <- theta
+        q(agent.critic().clone()),
+        q_target(agent.critic().clone()),  // psibar <- psi
+        actor_opt(actor.parameters(), ad::StepSize::constant(static_cast<Scalar>(cfg.lr_actor))),
+        critic_opt(q.parameters(), ad::StepSize::constant(static_cast<Scalar>(cfg.lr_critic))),
+        gamma(cfg.gamma),
+        tau(cfg.tau),
+        actor_every(cfg.actor_every) {}
+
+  static void polyak(ad::ParameterSet target, const ad::ParameterSet& online, double tau) {
+    target.unflatten(static_cast<Scalar>(tau) * online.flatten() + static_cast<Scalar>(1 - tau) * target.flatten());
+  }
+
+  void update(const ReplayBatch& D) {
+    ++updates;
+    // 3. y = r + gamma (1 - d) Q_psibar(s', mu_thetabar(s')), a constant of the critic's loss.
+    Matrix y;
+    {
+      ad::NoGrad off;
+      const Var next(D.next_obs);
+      const Matrix q_next = q_target(q_input(next, actor_target(next))).value();
+      y = (D.rewards.array() + static_cast<Scalar>(gamma) * (1 - D.terminated.array()) * q_next.array()).matrix();
+    }
+    // 4. psi <- psi - alpha_psi grad 1/B sum (Q_psi(s, a) - y)^2.
+    const Var s(D.obs);
+    critic_opt.minimize(ad::mean(ad::square(q(q_input(s, Var(D.actions))) - Var(y))));
+    if (updates % actor_every != 0) return;
+    // 5. Ascend 1/B sum Q_psi(s, mu_theta(s)) through the critic of step 4 (descend its negative).
+    actor_opt.minimize(-ad::mean(q(q_input(s, actor(s)))));
+    // 6. thetabar <- tau theta + (1 - tau) thetabar, psibar <- tau psi + (1 - tau) psibar.
+    polyak(actor_target.parameters(), actor.parameters(), tau);
+    polyak(q_target.parameters(), q.parameters(), tau);
+  }
+};
+
+// A Pendulum-shaped minibatch: s = (cos th, sin th, thdot), a in [-2, 2], and every fourth row terminal.
+ReplayBatch pendulum_batch(int B, Rng& rng) {
+  ReplayBatch D;
+  const auto states = [&](Matrix& obs) {
+    obs.resize(B, 3);
+    for (int i = 0; i < B; ++i) {
+      const double th = rng.uniform(-3.14, 3.14);
+      obs.row(i) << static_cast<Scalar>(std::cos(th)), static_cast<Scalar>(std::sin(th)), static_cast<Scalar>(rng.uniform(-8, 8));
+    }
+  };
+  states(D.obs);
+  states(D.next_obs);
+  D.actions.resize(B, 1);
+  D.rewards.resize(B, 1);
+  D.terminated.resize(B, 1);
+  D.log_behaviour = Matrix::Zero(B, 1);
+  for (int i = 0; i < B; ++i) {
+    D.actions(i, 0) = static_cast<Scalar>(rng.uniform(-2, 2));
+    D.rewards(i, 0) = static_cast<Scalar>(rng.uniform(-10, 0));
+    D.terminated(i, 0) = i % 4 == 0 ? 1 : 0;
+  }
+  return D;
+}
+
+double max_abs_diff(const Vector& a, const Vector& b) { return (a - b).cwiseAbs().maxCoeff(); }
+
+}  // namespace
+
+// DDPG steps 3-6 (critic target y = r + gamma (1 - d) Qbar(s', mubar(s')), critic MSE step, actor
+// ascent on Q(s, mu(s)) through the updated critic, Polyak targets), on a reference written from
+// the book in this file. Catches: a target network replaced by the online one in y, tau and 1 - tau
+// exchanged, the actor stepping on the pre-update critic, the actor descending Q, a missing gamma
+// or terminal mask, the targets moved on a delayed (d = 2) actor's off-steps, the actor on the
+// wrong steps. Tolerance: both sides run the same double operations (up to reassociation) from the
+// same parameters, so they differ by rounding, ~1e-16 relative per step, grown over 8 Adam steps
+// of size 1e-2 to far below 1e-10; any of the bugs changes some step by ~alpha = 1e-2.
+TEST_CASE("DDPG update (steps 3-6) follows the book's equations in lockstep, with d = 1 and a delayed actor d = 2" *
+          NEEDS_DOUBLE("lockstep to 1e-10 over 8 Adam steps")) {
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  for (int d : {1, 2}) {
+    CAPTURE(d);
+    DdpgConfig cfg;
+    cfg.hidden = std::vector<int>{16, 16};
+    cfg.batch_size = 32;
+    cfg.gamma = 0.9;
+    cfg.tau = 0.3;  // not 0.5, where tau = 1 - tau
+    cfg.lr_actor = 1e-2;
+    cfg.lr_critic = 2e-2;  // unlike lr_actor, so that the two optimizers cannot be exchanged unseen
+    cfg.actor_every = d;
+    Rng rng(11);
+    DdpgAgent agent(cfg, env->spec(), rng);
+    DdpgReference ref(agent, cfg, env->spec());
+    const Vector actor0 = agent.actor()->parameters().flatten(), critic0 = agent.critic().parameters().flatten();
+    REQUIRE(max_abs_diff(ref.actor.parameters().flatten(), actor0) == 0);
+    REQUIRE(max_abs_diff(ref.q.parameters().flatten(), critic0) == 0);
+    std::vector<ReplayBatch> batches;
+    for (int k = 0; k < 3; ++k) batches.push_back(pendulum_batch(cfg.batch_size, rng));
+    for (int update = 1; update <= 8; ++update) {
+      CAPTURE(update);
+      const ReplayBatch& D = batches[static_cast<std::size_t>(update % 3)];
+      agent.update(D);
+      ref.update(D);
+      CHECK(max_abs_diff(agent.critic().parameters().flatten(), ref.q.parameters().flatten()) < 1e-10);
+      CHECK(max_abs_diff(agent.actor()->parameters().flatten(), ref.actor.parameters().flatten()) < 1e-10);
+      CHECK(agent.stats().updates == update);
+    }
+    // Not two no-ops: 8 critic and 8 / d actor Adam steps of 2e-2, 1e-2 moved every network.
+    CHECK(max_abs_diff(agent.critic().parameters().flatten(), critic0) > 1e-2);
+    CHECK(max_abs_diff(agent.actor()->parameters().flatten(), actor0) > 1e-2);
+  }
+}

@@ -27,6 +27,7 @@
 #include "envs/vec_env.hpp"
 #include "tests/mean_se.hpp"
 #include "tests/needs_double.hpp"
+#include "tools/bench/fixtures.hpp"
 #include "tools/bench/ppo_npg_hand.hpp"
 
 using namespace pgcpp;
@@ -589,31 +590,14 @@ TEST_CASE("PPO-Clip minibatch step (3.58) equals an independent hand-written Eig
   theta_phi.add(value.parameters());
   ad::Adam adam(theta_phi, ad::StepSize::constant(static_cast<Scalar>(cfg.lr)));
   Rng data(2);
-  Matrix s(B, 4), a(B, 1), A(B, 1), v_targ(B, 1);
-  std::vector<int> actions(static_cast<std::size_t>(B));
-  for (int i = 0; i < B; ++i) {
-    for (int j = 0; j < 4; ++j) s(i, j) = static_cast<Scalar>(data.uniform(-1, 1));
-    actions[static_cast<std::size_t>(i)] = static_cast<int>(data.uniform_int(2));
-    a(i, 0) = static_cast<Scalar>(actions[static_cast<std::size_t>(i)]);
-    A(i, 0) = static_cast<Scalar>(data.normal());
-    v_targ(i, 0) = static_cast<Scalar>(data.uniform(0, 50));
-  }
-  Matrix log_pi_k = policy->log_prob(s, a).value();
-  for (int i = 0; i < B; ++i) log_pi_k(i, 0) += static_cast<Scalar>(data.uniform(-0.3, 0.3));  // ratios outside the clip
+  const bench::PpoMinibatch m = bench::ppo_minibatch(*policy, B, data);
   const Matrix w0 = policy->parameters().list()[0].value();
   for (int k = 0; k < 5; ++k) {
-    adam.minimize(ppo_minibatch_loss(cfg, *policy, value, s, a, log_pi_k, A, v_targ, 0).J,
+    adam.minimize(ppo_minibatch_loss(cfg, *policy, value, m.s, m.a, m.log_pi_k, m.A, m.v_targ, 0).J,
                   static_cast<Scalar>(cfg.max_grad_norm));
-    hand.update(s, actions, log_pi_k, A, v_targ);
-    double diff = 0;
-    const auto compare = [&](const ad::ParameterSet& p, const bench::HandTanhMlp& h) {
-      for (std::size_t l = 0; l < h.layers(); ++l) {
-        diff = std::max(diff, static_cast<double>((p.list()[2 * l].value() - h.W[l]).cwiseAbs().maxCoeff()));
-        diff = std::max(diff, static_cast<double>((p.list()[2 * l + 1].value() - h.b[l]).cwiseAbs().maxCoeff()));
-      }
-    };
-    compare(policy->parameters(), hand.policy());
-    compare(value.parameters(), hand.value());
+    hand.update(m.s, m.actions, m.log_pi_k, m.A, m.v_targ);
+    const double diff = std::max(bench::max_difference(policy->parameters(), hand.policy()),
+                                 bench::max_difference(value.parameters(), hand.value()));
     CAPTURE(k);
     CHECK(diff < 1e-10);
   }

@@ -45,6 +45,7 @@
 #include "chapter3/3_4_7_ppo.hpp"
 #include "chapter3/common/critic.hpp"
 #include "chapter3/common/natural_gradient.hpp"
+#include "tools/bench/fixtures.hpp"
 #include "tools/bench/sac_hand.hpp"
 #include "tools/bench/ppo_npg_hand.hpp"
 
@@ -243,20 +244,7 @@ int sac_row(int width, double seconds) {
                       static_cast<Scalar>(cfg.alpha), B);
   // A fixed minibatch with Pendulum's shapes and ranges.
   Rng data(2);
-  ReplayBatch D;
-  D.obs.resize(B, 3);
-  D.actions.resize(B, 1);
-  D.rewards.resize(B, 1);
-  D.next_obs.resize(B, 3);
-  D.terminated = Matrix::Zero(B, 1);
-  D.log_behaviour = Matrix::Zero(B, 1);
-  for (int i = 0; i < B; ++i) {
-    const double th = data.uniform(-3.14159, 3.14159), th2 = th + data.uniform(-0.3, 0.3);
-    D.obs.row(i) << Scalar(std::cos(th)), Scalar(std::sin(th)), Scalar(data.uniform(-8, 8));
-    D.next_obs.row(i) << Scalar(std::cos(th2)), Scalar(std::sin(th2)), Scalar(data.uniform(-8, 8));
-    D.actions(i, 0) = Scalar(data.uniform(-2, 2));
-    D.rewards(i, 0) = Scalar(data.uniform(-16, 0));
-  }
+  const ReplayBatch D = bench::pendulum_minibatch(B, data);
   // Both must do the same work: from the same start and the same draws, a few updates give the same
   // parameters up to rounding (observed: ~1e-16 in double, ~1e-7 in float), far below the 3e-4
   // that one Adam step moves a coordinate.
@@ -265,16 +253,9 @@ int sac_row(int width, double seconds) {
     agent.update(D, rng_ad);
     hand.update(D, rng_hand);
   }
-  const auto differ = [](const ad::ParameterSet& a, const bench::HandMlp& h) {
-    double d = 0;
-    for (std::size_t l = 0; l < h.layers(); ++l) {
-      d = std::max(d, double((a.list()[2 * l].value() - h.W[l]).cwiseAbs().maxCoeff()));
-      d = std::max(d, double((a.list()[2 * l + 1].value() - h.b[l]).cwiseAbs().maxCoeff()));
-    }
-    return d;
-  };
-  const double diff = std::max({differ(agent.policy()->parameters(), hand.actor()), differ(agent.critic(1).parameters(), hand.critic(1)),
-                                differ(agent.critic(2).parameters(), hand.critic(2)),
+  const double diff = std::max({bench::max_difference(agent.policy()->parameters(), hand.actor()),
+                                bench::max_difference(agent.critic(1).parameters(), hand.critic(1)),
+                                bench::max_difference(agent.critic(2).parameters(), hand.critic(2)),
                                 std::abs(std::log(agent.alpha()) - double(hand.log_alpha()))});
   if (!(diff <= 1e-5)) {
     std::fprintf(stderr, "(c) SAC update: hand-written and autodiff parameters differ by %g\n", diff);
@@ -312,32 +293,16 @@ int ppo_row(double seconds) {
   Adam adam(theta_phi, StepSize::constant(static_cast<Scalar>(cfg.lr)));
   // A fixed minibatch: CartPole-like states, actions and log pi_k of a nearby policy, A, V_targ.
   Rng data(2);
-  Matrix s(B, 4), a(B, 1), log_pi_k(B, 1), A(B, 1), v_targ(B, 1);
-  std::vector<int> actions(static_cast<std::size_t>(B));
-  for (int i = 0; i < B; ++i) {
-    for (int j = 0; j < 4; ++j) s(i, j) = static_cast<Scalar>(data.uniform(-1, 1));
-    actions[static_cast<std::size_t>(i)] = static_cast<int>(data.uniform_int(2));
-    a(i, 0) = static_cast<Scalar>(actions[static_cast<std::size_t>(i)]);
-    A(i, 0) = static_cast<Scalar>(data.normal());
-    v_targ(i, 0) = static_cast<Scalar>(data.uniform(0, 50));
-  }
-  log_pi_k = policy->log_prob(s, a).value();
-  for (int i = 0; i < B; ++i) log_pi_k(i, 0) += static_cast<Scalar>(data.uniform(-0.3, 0.3));  // some ratios clipped
+  const bench::PpoMinibatch m = bench::ppo_minibatch(*policy, B, data);
+  const auto& [s, a, log_pi_k, A, v_targ, actions] = m;
   auto autodiff = [&] { adam.minimize(ppo_minibatch_loss(cfg, *policy, value, s, a, log_pi_k, A, v_targ, 0).J,
                                       static_cast<Scalar>(cfg.max_grad_norm)); };
   auto by_hand = [&] { hand.update(s, actions, log_pi_k, A, v_targ); };
   // The same work: from the same start, a few updates give the same parameters up to rounding
   // (observed ~1e-15 in double), far below the 1e-3 that one Adam step moves a coordinate.
   for (int k = 0; k < 3; ++k) autodiff(), by_hand();
-  double diff = 0;
-  const auto compare = [&](const ParameterSet& p, const bench::HandTanhMlp& h) {
-    for (std::size_t l = 0; l < h.layers(); ++l) {
-      diff = std::max(diff, double((p.list()[2 * l].value() - h.W[l]).cwiseAbs().maxCoeff()));
-      diff = std::max(diff, double((p.list()[2 * l + 1].value() - h.b[l]).cwiseAbs().maxCoeff()));
-    }
-  };
-  compare(policy->parameters(), hand.policy());
-  compare(value.parameters(), hand.value());
+  const double diff = std::max(bench::max_difference(policy->parameters(), hand.policy()),
+                               bench::max_difference(value.parameters(), hand.value()));
   if (!(diff <= 1e-5)) {
     std::fprintf(stderr, "(d) PPO update: hand-written and autodiff parameters differ by %g\n", diff);
     return 1;
