@@ -207,8 +207,9 @@ void train_reinforce_baseline(const BaselineConfig& cfg, Env& env, Policy& polic
     const Vector standardized = standardize(raw_advantage);  // (A - mu_A) / (sigma_A + delta)
     const Vector& advantage = cfg.no_standardize ? raw_advantage : standardized;
 
-    // (A diagnostic, not a step: how much each choice of weights spreads the gradient estimate.)
-    if (!cfg.no_gradient_variance) {
+    // (A diagnostic, not a step: how much each choice of weights spreads the gradient estimate;
+    // a spread needs at least two trajectories.)
+    if (!cfg.no_gradient_variance && batch.size() >= 2) {
       const double mu = static_cast<double>(raw_advantage.mean());
       const double sigma = std::sqrt((raw_advantage.cast<double>().array() - mu).square().mean());
       stats.variance = gradient_variance(policy, batch, discount, g, raw_advantage, standardized, sigma);

@@ -34,7 +34,8 @@ struct BaselineConfig : Params {
   Param<bool> no_standardize{this, "--no-standardize", false, "skip step 4's batch-wise standardization of the advantages"};
   Param<double> solved{this, "--solved", 475, "stop once the last 100 episodes average this (0 = never)", {0, 1e6}};
   Param<bool> no_gradient_variance{this, "--no-gradient-variance", false,
-                                   "skip measuring the per-trajectory gradient variances (a diagnostic, not the algorithm)"};
+                                   "skip measuring the per-trajectory gradient variances (a diagnostic, not the algorithm; "
+                                   "never measured with --batch 1: one trajectory has no spread)"};
 };
 
 // tr Cov, across the batch's trajectories, of the per-trajectory gradient estimate
@@ -56,7 +57,7 @@ struct BaselineStats {
   int critic_steps = 0;            // gradient steps of the fit (minibatch or full-batch)
   int critic_epochs = 0;           // passes over the batch
   double explained_variance = 0;   // 1 - Var(g - V_phi*)/Var(g) on this batch (0 if g does not vary)
-  GradientVariance variance;       // NaN with --no-gradient-variance
+  GradientVariance variance;       // NaN with --no-gradient-variance or a batch of one trajectory
 };
 
 using BaselineCallback = std::function<void(long iteration, const std::vector<Trajectory>& batch, const BaselineStats&)>;

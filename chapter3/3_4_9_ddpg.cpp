@@ -145,6 +145,7 @@ void DdpgAgent::update(const ReplayBatch& D) {
   const Var actor_loss = dpg_actor_loss(q_frozen_(q_input(s, (*actor_)(s))));
   actor_opt_.minimize(actor_loss);
   stats_.actor_loss = actor_loss.item();
+  ++stats_.actor_updates;
   check_loss("actor_loss", stats_.actor_loss, stats_.updates);
   // 6. Targets: thetabar <- tau theta + (1 - tau) thetabar, psibar <- tau psi + (1 - tau) psibar.
   actor_target_.update(static_cast<Scalar>(cfg_.tau));

@@ -95,8 +95,9 @@ struct DdpgConfig : ReplayConfig {
 
 struct DdpgStats {
   double critic_loss = std::numeric_limits<double>::quiet_NaN();  // NaN before the first update
-  double actor_loss = std::numeric_limits<double>::quiet_NaN();   // -1/B sum Q(s, mu(s))
-  long updates = 0;
+  double actor_loss = std::numeric_limits<double>::quiet_NaN();   // -1/B sum Q(s, mu(s)); NaN before the first actor step
+  long updates = 0;        // critic steps so far
+  long actor_updates = 0;  // actor steps so far (fewer with --actor-every d > 1)
 };
 
 using DdpgCallback = std::function<void(long env_steps, double episode_return, int length, const DdpgStats& stats)>;

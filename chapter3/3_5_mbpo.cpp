@@ -200,7 +200,8 @@ void train_mbpo(const MbpoConfig& cfg, Env& env, SacAgent& agent, DynamicsEnsemb
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       // 2. Fit dynamics: G_dyn iterations, one minibatch of real transitions per member each.
-      for (int j = 0; j < cfg.model_steps; ++j) stats.model_loss = ensemble.train_step(D_env, cfg.model_batch, rng);
+      for (int j = 0; j < cfg.model_steps; ++j, ++stats.model_steps)
+        stats.model_loss = ensemble.train_step(D_env, cfg.model_batch, rng);
       // 3. Short model rollouts from recent real states into D_model.
       stats.model_transitions +=
           model_rollouts(ensemble, agent, D_env, cfg.recent, cfg.rollout_starts, cfg.horizon, D_model, rng);

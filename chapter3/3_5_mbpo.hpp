@@ -81,6 +81,7 @@ struct MbpoConfig : SacConfig {
 struct MbpoStats {
   SacStats sac;
   double model_loss = std::numeric_limits<double>::quiet_NaN();  // the last iteration's mean over members
+  long model_steps = 0;                                           // model-training iterations so far (0 with --model-steps 0)
   long model_transitions = 0;                                     // pushed to D_model so far
 };
 

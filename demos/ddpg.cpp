@@ -27,10 +27,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<Env> env = make_env(run.env);
     DdpgAgent agent(cfg, env->spec(), rng);
     train_ddpg(cfg, *env, agent, rng, [&](long env_steps, double ret, int length, const DdpgStats& stats) {
-      if (stats.updates > 0) {
-        log.set_loss("critic_loss", stats.critic_loss);
-        log.set_loss("actor_loss", stats.actor_loss);
-      }
+      if (stats.updates > 0) log.set_loss("critic_loss", stats.critic_loss);
+      if (stats.actor_updates > 0) log.set_loss("actor_loss", stats.actor_loss);  // none yet with a large --actor-every
       log_episode_end(log, env_steps, ret, length);
     });
     std::shared_ptr<const DeterministicActor> actor = agent.actor();

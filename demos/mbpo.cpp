@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
     SacAgent agent(cfg, env->spec(), rng);
     DynamicsEnsemble ensemble(cfg.ensemble, env->obs_dim(), env->act_dim(), cfg.model_hidden, cfg.lr_model, rng);
     train_mbpo(cfg, *env, agent, ensemble, rng, [&](long env_steps, double ret, int length, const MbpoStats& stats) {
+      if (stats.model_steps > 0) log.set_loss("model_loss", stats.model_loss);  // never with --model-steps 0
       if (stats.sac.updates > 0) {
-        log.set_loss("model_loss", stats.model_loss);
         log.set_loss("critic_loss", stats.sac.critic_loss);
         log.set_loss("actor_loss", stats.sac.actor_loss);
         log.set_loss("alpha", stats.sac.alpha);

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
                  "grad_var_no_baseline", "grad_var_learned_v", "grad_var_standardized"},
                 {.episodes = cfg.episodes}, cfg, {475});
 
+  const bool measures_variance = !cfg.no_gradient_variance && cfg.batch >= 2;  // one trajectory has no spread
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
     std::unique_ptr<Env> env = make_env(run.env);
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
                                log.set_loss("critic_steps", stats.critic_steps);
                                log.set_loss("critic_epochs", stats.critic_epochs);
                                log.set_loss("explained_variance", stats.explained_variance);
-                               if (!cfg.no_gradient_variance) {
+                               if (measures_variance) {
                                  log.set_loss("grad_var_no_baseline", stats.variance.no_baseline);
                                  log.set_loss("grad_var_learned_v", stats.variance.learned_value);
                                  log.set_loss("grad_var_standardized", stats.variance.standardized);
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
                                for (const Trajectory& tau : batch) at_limit = at_limit || tau.truncated;
                                points.push_back({static_cast<double>(episodes), stats, at_limit});
                              });
-    if (!cfg.no_gradient_variance && !points.empty())
+    if (measures_variance && !points.empty())
       write_variance_figure(log.dir() / "baseline_variance.svg", points, env->max_episode_steps());
     return policy_result(policy);
   };
