@@ -93,6 +93,13 @@ int run_sweep(const Cli& cli, const RunOptions& run, GaeConfig& cfg, ExperimentS
   const std::uint64_t last = run.seed() + static_cast<std::uint64_t>(run.seeds() - 1);
   std::string base = run.out();
   if (base.empty()) base = "runs/gae-lambda-sweep-cartpole-seeds" + std::to_string(run.seed()) + "-" + std::to_string(last);
+  // An earlier sweep's lambda<value>/ folders (and only what runs wrote) go first: they would pass
+  // for this sweep's. The manifest lists this sweep's folders before they are written.
+  make_output_dir(base, run.out().empty() ? "output folder" : "--out");
+  remove_previous_outputs(base);
+  std::vector<std::string> folders;
+  for (double lambda : lambdas) folders.push_back("lambda" + detail::number_text(lambda) + "/");
+  record_outputs(base, folders);
   int status = 0;
   for (sweep.current = 0; sweep.current < lambdas.size(); ++sweep.current) {
     cfg.lambda_ = lambdas[sweep.current];
@@ -102,6 +109,7 @@ int run_sweep(const Cli& cli, const RunOptions& run, GaeConfig& cfg, ExperimentS
     status = std::max(status, run_experiment(one, spec, train, restore_policy));
   }
   draw_sweep(base + "/lambda_sweep.svg", lambdas, sweep, run.seeds());
+  record_outputs(base, {"lambda_sweep.svg"});
   if (!run.quiet()) std::cout << "lambda sweep: " << base << "/lambda_sweep.svg\n";
   return status;
 }

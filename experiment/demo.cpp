@@ -26,6 +26,12 @@ MlpPolicyArchitecture architecture_for_env(const PolicyFile& file, const EnvSpec
     throw std::invalid_argument("policy architecture '" + file.architecture +
                                 "' is not one this demo can rebuild (expected e.g. 'categorical 4-128-128-2 tanh')");
   check_policy_fits_env(file.architecture, *a, env);
+  // Before any network is built: a small file (or theta) declaring a huge network is refused here,
+  // not after allocating it.
+  if (a->parameter_count() != file.theta.size())
+    throw std::invalid_argument("policy architecture '" + file.architecture + "' has " +
+                                std::to_string(a->parameter_count()) + " parameters, the file holds " +
+                                std::to_string(file.theta.size()));
   return *a;
 }
 
@@ -39,6 +45,27 @@ void load_theta(ad::ParameterSet parameters, const std::string& describe, const 
                                 std::to_string(parameters.count()) + " parameters, the file holds " +
                                 std::to_string(file.theta.size()));
   parameters.unflatten(file.theta);
+}
+
+// "policy file '<path>': " to begin an error about the file's policy ("" for one made in memory).
+std::string file_prefix(const PolicyFile& file) {
+  return file.path.empty() ? "" : "policy file '" + printable(file.path) + "': ";
+}
+
+// The action of the policy restore_policy rebuilds (its mode, or mu_theta's action).
+ActFn restored_action(const PolicyFile& file) {
+  const std::unique_ptr<Env> env = make_env(file.env);
+  const MlpPolicyArchitecture a = architecture_for_env(file, env->spec());
+  if (a.kind == MlpPolicyArchitecture::Kind::deterministic_tanh) {
+    Rng rng(0);  // the initial values are overwritten by theta
+    auto actor = std::make_shared<DeterministicActor>(
+        ad::Mlp(a.sizes, ad::parse_activation(a.activation), rng, ad::Activation::Tanh), env->action_low(),
+        env->action_high());
+    load_theta(actor->parameters(), actor->describe(), file);
+    return [actor](const Eigen::VectorXd& s) { return actor->act(s); };
+  }
+  std::shared_ptr<const Policy> policy = rebuild_policy(file);
+  return [policy](const Eigen::VectorXd& s) { return policy->act_mode(s); };
 }
 
 }  // namespace
@@ -70,18 +97,20 @@ std::unique_ptr<Policy> rebuild_policy(const PolicyFile& file) {
 }
 
 ActFn restore_policy(const PolicyFile& file) {
-  const std::unique_ptr<Env> env = make_env(file.env);
-  const MlpPolicyArchitecture a = architecture_for_env(file, env->spec());
-  if (a.kind == MlpPolicyArchitecture::Kind::deterministic_tanh) {
-    Rng rng(0);  // the initial values are overwritten by theta
-    auto actor = std::make_shared<DeterministicActor>(
-        ad::Mlp(a.sizes, ad::parse_activation(a.activation), rng, ad::Activation::Tanh), env->action_low(),
-        env->action_high());
-    load_theta(actor->parameters(), actor->describe(), file);
-    return [actor](const Eigen::VectorXd& s) { return actor->act(s); };
+  ActFn act;
+  try {
+    act = restored_action(file);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(file_prefix(file) + printable(e.what()));
   }
-  std::shared_ptr<const Policy> policy = rebuild_policy(file);
-  return [policy](const Eigen::VectorXd& s) { return policy->act_mode(s); };
+  // Finite parameters can still overflow (a weight of 1e300): an action that is not a number is
+  // the file's fault, said as such, not an environment's error about its input.
+  return [act = std::move(act), who = file_prefix(file)](const Eigen::VectorXd& s) {
+    Eigen::VectorXd action = act(s);
+    if (!action.allFinite())
+      throw std::runtime_error(who + "the policy's action is not a finite number (its parameters overflow)");
+    return action;
+  };
 }
 
 void log_segment(RunLog& log, long iteration, const Segment& segment, long env_steps_after) {

@@ -19,11 +19,14 @@ TrainResult policy_result(std::shared_ptr<const Policy> policy);
 // 4-128-128-2 tanh" or "squashed-gaussian 3-64-64-2 tanh" (any kind of chapter3/common/policy.hpp),
 // for file.env (whose action box a squashed Gaussian needs), and loads file.theta into it. Throws
 // std::invalid_argument for an unknown description, a policy that does not fit the environment
-// (check_policy_fits_env: e.g. a categorical policy for Pendulum-v1) or a theta of the wrong size.
+// (check_policy_fits_env: e.g. a categorical policy for Pendulum-v1) or a theta of the wrong size
+// (checked before the network is built).
 std::unique_ptr<Policy> rebuild_policy(const PolicyFile& file);
 // The RestoreFn of run_experiment: the mode action of a policy rebuild_policy makes, or Section
 // 3.4.9's mu_theta for "deterministic-tanh 3-128-128-1 relu" (DeterministicActor). Throws
-// std::invalid_argument as rebuild_policy does.
+// std::invalid_argument as rebuild_policy does, beginning "policy file '<file.path>': " for a
+// loaded file, before building any network whose parameter count is not theta's; the action it
+// returns throws std::runtime_error (naming the file too) when it is not finite.
 ActFn restore_policy(const PolicyFile& file);
 
 // The episodes that finished during a VecEnv segment (chapter3/common/segment.hpp) as metrics.csv

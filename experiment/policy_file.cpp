@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error("policy file '" + path + "': " + what);
+  throw std::runtime_error("policy file '" + printable(path) + "': " + printable(what));
 }
 
 const char* scalar_name() { return sizeof(Scalar) == 8 ? "double" : "float"; }
@@ -62,6 +62,27 @@ void write_file(const std::string& path, const std::string& tmp, const std::stri
 
 }  // namespace
 
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7F) {
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ architectures
 
 int MlpPolicyArchitecture::act_dim() const {
@@ -73,6 +94,30 @@ int MlpPolicyArchitecture::act_dim() const {
     case Kind::squashed_gaussian: return sizes.back() / 2;
   }
   return 0;
+}
+
+Eigen::Index MlpPolicyArchitecture::parameter_count() const {
+  Eigen::Index d = 0;
+  for (std::size_t k = 0; k + 1 < sizes.size(); ++k)
+    d += static_cast<Eigen::Index>(sizes[k]) * sizes[k + 1] + sizes[k + 1];
+  return kind == Kind::gaussian_state_independent ? d + act_dim() : d;
+}
+
+std::string MlpPolicyArchitecture::describe() const {
+  std::string s;
+  switch (kind) {
+    case Kind::categorical: s = "categorical "; break;
+    case Kind::gaussian_state_independent: s = "gaussian state-independent-log-std "; break;
+    case Kind::gaussian_state_dependent: s = "gaussian state-dependent-log-std "; break;
+    case Kind::squashed_gaussian: s = "squashed-gaussian "; break;
+    case Kind::deterministic_tanh: s = "deterministic-tanh "; break;
+  }
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    if (k > 0) s += '-';
+    s += std::to_string(sizes[k]);
+  }
+  s += ' ';
+  return s + activation;
 }
 
 std::optional<MlpPolicyArchitecture> parse_mlp_policy(const std::string& architecture) {
@@ -113,6 +158,10 @@ std::optional<MlpPolicyArchitecture> parse_mlp_policy(const std::string& archite
     throw std::invalid_argument("policy architecture '" + architecture + "': unknown activation '" + a.activation + "'");
   if ((a.kind == Kind::gaussian_state_dependent || a.kind == Kind::squashed_gaussian) && a.sizes.back() % 2 != 0)
     throw std::invalid_argument("policy architecture '" + architecture + "': the last layer must output [mu, log sigma], an even number");
+  // One spelling per network, so that the file's architecture is exactly the rebuilt policy's.
+  if (a.describe() != architecture)
+    throw std::invalid_argument("policy architecture '" + architecture + "' is not written as describe() writes it ('" +
+                                a.describe() + "': one space between words, no leading zero)");
   return a;
 }
 
@@ -141,8 +190,13 @@ namespace {
 std::vector<PolicyTensor> layout_of(const std::string& architecture, Eigen::Index fallback_count) {
   std::vector<PolicyTensor> tensors;
   const std::optional<MlpPolicyArchitecture> mlp = parse_mlp_policy(architecture);
-  if (!mlp || mlp->kind == MlpPolicyArchitecture::Kind::deterministic_tanh) {
+  if (!mlp) {
     tensors.push_back({"theta", {fallback_count}, 0, fallback_count});
+    return tensors;
+  }
+  if (mlp->kind == MlpPolicyArchitecture::Kind::deterministic_tanh) {  // one tensor, its size the network's
+    const Eigen::Index d = mlp->parameter_count();
+    tensors.push_back({"theta", {d}, 0, d});
     return tensors;
   }
   Eigen::Index at = 0;
@@ -301,7 +355,9 @@ Vector read_theta(const std::string& path, const SafeTensors& file, const std::s
     for (const PolicyTensor& want : layout) known = known || want.name == t.name;
     if (!known) fail(path, "unexpected tensor '" + t.name + "' for a '" + architecture + "' policy");
   }
-  Vector theta(total_size(layout));
+  // Every tensor checked against the architecture (present, its shape, its dtype) before theta is
+  // allocated: the shapes then bound theta's size by the file's (itself at most kMaxPolicyFileBytes).
+  std::vector<const SafeTensor*> have_of;
   for (const PolicyTensor& want : layout) {
     const SafeTensor* have = nullptr;
     for (const SafeTensor& t : file.tensors)
@@ -312,6 +368,12 @@ Vector read_theta(const std::string& path, const SafeTensors& file, const std::s
                      "' policy needs " + shape_text(want.shape));
     if (have->dtype != (scalar == "double" ? "F64" : "F32"))
       fail(path, "tensor '" + want.name + "' is " + have->dtype + " but the metadata say scalar " + scalar);
+    have_of.push_back(have);
+  }
+  Vector theta(total_size(layout));
+  for (std::size_t k = 0; k < layout.size(); ++k) {
+    const PolicyTensor& want = layout[k];
+    const SafeTensor* have = have_of[k];
     for (Eigen::Index i = 0; i < have->values.size(); ++i)
       if (!std::isfinite(have->values[i]))
         fail(path, "tensor '" + want.name + "' element " + std::to_string(i) + " is " +
@@ -333,6 +395,7 @@ PolicyFile load_policy_file(const std::string& path) {
   }
   PolicyMetadata m = read_metadata(path, file, bytes);
   PolicyFile policy = std::move(m.policy);
+  policy.path = path;
   policy.theta = read_theta(path, file, policy.architecture, m.scalar);
   if (const std::optional<MlpPolicyArchitecture> mlp = parse_mlp_policy(policy.architecture)) {
     try {

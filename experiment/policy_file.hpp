@@ -46,6 +46,7 @@ struct PolicyFile {
   Vector theta = {};
   std::string algorithm = "";
   std::uint64_t seed = 0;
+  std::string path = "";  // the file load_policy_file read it from ("" if made in memory), for errors to name
 };
 
 inline constexpr const char* kPolicyFileName = "policy.safetensors";
@@ -63,10 +64,16 @@ struct MlpPolicyArchitecture {
   std::vector<int> sizes = {};  // n_0 (observation) ... n_L (outputs), each in [1, 65536]
   std::string activation = "";  // "tanh", "relu" or "identity"
   int act_dim() const;          // 1 for categorical (an index); m for the Gaussian and deterministic kinds
+  // The length of theta, from the sizes alone (no network is built): every layer's n_k n_{k+1}
+  // weights and n_{k+1} biases, then m log sigma for gaussian state-independent-log-std. At most
+  // 64 layers of 65536 x 65536 (about 2^38), so the count cannot overflow.
+  Eigen::Index parameter_count() const;
+  std::string describe() const;  // as the policy's describe() writes it, e.g. "categorical 4-128-128-2 tanh"
 };
 // std::nullopt if the first word is none of "categorical", "gaussian", "squashed-gaussian",
 // "deterministic-tanh";
-// throws std::invalid_argument for one of those with malformed sizes, activation or log-std kind.
+// throws std::invalid_argument for one of those with malformed sizes, activation or log-std kind, or
+// not written exactly as describe() writes it (one space between words, no leading zero).
 std::optional<MlpPolicyArchitecture> parse_mlp_policy(const std::string& architecture);
 // Throws std::invalid_argument unless the policy can act in `env`: categorical for a discrete
 // action space with n_0 = obs_dim and n_L = num_actions; another kind for a continuous one with
@@ -87,11 +94,18 @@ std::vector<PolicyTensor> policy_tensors(const std::string& architecture, Eigen:
 // "policy file '<path>': ..." for non-finite parameters, an unknown environment or a write error.
 void save_policy_file(const std::string& path, const PolicyFile& policy);
 
-// Throws std::runtime_error "policy file '<path>': <what is wrong>" unless `path` is a regular
+// Throws std::runtime_error "policy file '<path>': <what is wrong>" (one line: control characters
+// in the path or the message are escaped, see printable) unless `path` is a regular
 // file of at most kMaxPolicyFileBytes that decode_safetensors accepts, whose metadata has every
 // key above (version 1, a known environment, scalar matching every tensor's dtype, the checksum of
 // the data), whose tensors are exactly policy_tensors(architecture) with their shapes, whose values
 // are all finite, and whose policy (if an MLP policy) fits its environment (check_policy_fits_env).
+// The tensors' shapes are checked against the architecture before theta is allocated, so a small
+// file declaring a huge network is refused without allocating it. Sets the result's path.
 PolicyFile load_policy_file(const std::string& path);
+
+// `text` on one line: control characters (a newline in a file name, say) written as \n, \t,
+// \r or \xNN, and a backslash as \\, so that an error message stays one line.
+std::string printable(const std::string& text);
 
 }  // namespace pgcpp

@@ -6,12 +6,16 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
 
-#include <time.h>  // clock_gettime(CLOCK_THREAD_CPUTIME_ID): the seed's own CPU time
+#include <sys/stat.h>  // lstat: which files of a folder this run wrote
+#include <time.h>      // clock_gettime(CLOCK_THREAD_CPUTIME_ID): the seed's own CPU time
 
 
 #include "experiment/program.hpp"
@@ -143,6 +147,7 @@ class Experiment {
   std::vector<Outcome> outcomes_in(const fs::path& top) const;
   void train_seeds(const TrainFn& train, std::vector<Outcome>& outcomes);
   void train_seed(int slot, const TrainFn& train, Outcome& o);
+  std::string no_episode_message(long env_steps) const;
   bool write_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
                        int failures, Clock::time_point t0) const;
   void report_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
@@ -163,30 +168,42 @@ class Experiment {
 
 const char* const kSeedFiles[] = {"summary.json", "curve.svg", kPolicyFileName, "rollout.svg", "rollout_anim.svg"};
 
-// An earlier run in the same folder (another --seeds, say) must not leave files that look like
-// results of this one. Only the files a run writes are removed, never anything else.
-void remove_stale_outputs(const fs::path& top) {
-  std::error_code ec;
-  if (!fs::is_directory(top, ec)) return;
-  auto remove_run_files = [](const fs::path& dir) {
-    std::error_code e;
-    for (const char* f : kSeedFiles) fs::remove(dir / f, e);
-    fs::remove(dir / "metrics.csv", e);
-    fs::remove(dir / "eval_summary.json", e);
+// The regular files directly in a folder, each with what tells a rewrite apart (a new inode from
+// write_file_atomically's rename, or a new modification time): taken before a seed trains, so
+// that afterwards the files it wrote are known, also those an algorithm adds (npg's kl.svg).
+class FolderSnapshot {
+ public:
+  explicit FolderSnapshot(const fs::path& dir) : dir_(dir), before_(files()) {}
+  // The files written since the snapshot, sorted.
+  std::vector<std::string> written() const {
+    std::vector<std::string> out;
+    for (const auto& [name, stamp] : files()) {
+      const auto it = before_.find(name);
+      if (it == before_.end() || it->second != stamp) out.push_back(name);
+    }
+    return out;
+  }
+
+ private:
+  struct Stamp {
+    ino_t inode = 0;
+    long long mtime_ns = 0;
+    bool operator!=(const Stamp& o) const { return inode != o.inode || mtime_ns != o.mtime_ns; }
   };
-  remove_run_files(top);
-  std::vector<fs::path> seed_dirs;
-  for (const fs::directory_entry& entry : fs::directory_iterator(top, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_directory(ec) && name.size() > 4 && name.rfind("seed", 0) == 0 &&
-        name.find_first_not_of("0123456789", 4) == std::string::npos)
-      seed_dirs.push_back(entry.path());
+  std::map<std::string, Stamp> files() const {
+    std::map<std::string, Stamp> out;
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir_, ec)) {
+      struct stat st {};
+      const std::string name = entry.path().filename().string();
+      if (name == kOutputsManifest || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      out[name] = {st.st_ino, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec};
+    }
+    return out;
   }
-  for (const fs::path& dir : seed_dirs) {
-    remove_run_files(dir);
-    fs::remove(dir, ec);  // only if now empty
-  }
-}
+  fs::path dir_;
+  std::map<std::string, Stamp> before_;
+};
 
 std::string list_files(const fs::path& dir) {
   std::string s = dir.string() + "/ (metrics.csv";
@@ -194,17 +211,32 @@ std::string list_files(const fs::path& dir) {
   return s + ")";
 }
 
+// A manifest line names one entry of its own folder: "name" or "name/", nothing else.
+bool plain_name(const std::string& entry) {
+  const std::string name = !entry.empty() && entry.back() == '/' ? entry.substr(0, entry.size() - 1) : entry;
+  return !name.empty() && name != "." && name != ".." && name != kOutputsManifest &&
+         name.find_first_of(std::string("/\\\0\n\r", 5)) == std::string::npos;
+}
+
+std::vector<std::string> read_manifest(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::ifstream in(dir / kOutputsManifest);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#' && plain_name(line)) names.push_back(line);
+  return names;
+}
+
 void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = thread_cpu_seconds();
+  std::unique_ptr<FolderSnapshot> before;
   try {
     fs::create_directories(o.dir);
     // Outputs of an earlier run in this folder would look like results of this one.
-    for (const char* f : kSeedFiles) {
-      std::error_code ec;
-      fs::remove(o.dir / f, ec);
-    }
+    remove_previous_outputs(o.dir);
+    before = std::make_unique<FolderSnapshot>(o.dir);
     RunLog log(o.dir / "metrics.csv", spec_.loss_columns);
+    record_outputs(o.dir, {"metrics.csv"});  // now, so that even a killed run's rows are replaced next time
     log.progress_ = progress_.get();
     log.slot_ = slot;
     TrainResult result;
@@ -218,6 +250,8 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
     o.cpu_seconds = thread_cpu_seconds() - cpu0;
     progress_->update(slot, log.iteration_, log.env_steps(), log.episodes(), log.recent_return(kRecentEpisodes));
     progress_->done(slot);
+    // No episode, no return: a summary with final_return null would pass for a result.
+    if (log.episodes() == 0) throw std::runtime_error(no_episode_message(log.env_steps()));
     o.env_steps = log.env_steps();
     o.episodes = log.episodes();
     o.final_return = log.recent_return(kRecentEpisodes);
@@ -232,13 +266,42 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
     save_policy_file((o.dir / kPolicyFileName).string(), policy);
     write_curve(o.dir / "curve.svg", curve_title(), spec_.x_axis, log, spec_);
     draw_rollout(run_.env(), o.eval, o.dir, rollout_title());
+    record_outputs(o.dir, before->written());
     seed_summary(o).save(o.dir / "summary.json");  // last: its presence means the run completed
+    record_outputs(o.dir, {"summary.json"});
     o.ok = true;
   } catch (const std::exception& e) {
     o.error = e.what();
   } catch (...) {
     o.error = "unknown exception";
   }
+  if (!o.ok && before) {  // what a failed run wrote (metrics.csv, an algorithm's figure so far)
+    try {
+      record_outputs(o.dir, before->written());
+    } catch (const std::exception& e) {
+      o.error += std::string("; ") + e.what();
+    }
+  }
+}
+
+// Why a seed that finished no episode fails, naming the budget's flag when the spec's step budget
+// is one of the hyperparameters (sac's --steps, npg's --env-steps).
+std::string Experiment::no_episode_message(long env_steps) const {
+  const long budget = spec_.budget.env_steps;
+  std::string flag;
+  if (spec_.hyperparameters && budget > 0)
+    for (const char* f : {"--env-steps", "--steps"})
+      if (const ParamBase* p = spec_.hyperparameters->find(f); p && p->json() == std::to_string(budget)) {
+        flag = f;
+        break;
+      }
+  const long steps = std::max(env_steps, budget);
+  if (flag.empty())
+    return "training ended before the first episode finished" +
+           (steps > 0 ? " (" + std::to_string(steps) + " env steps)" : std::string()) +
+           ": there is no return to report";
+  return "the budget ended before the first episode finished (" + std::to_string(steps) + " env step" +
+         (steps == 1 ? "" : "s") + "); raise " + flag;
 }
 
 JsonObject Experiment::common_tail(JsonObject j) const {
@@ -448,7 +511,14 @@ int Experiment::train(const TrainFn& train) {
   progress_ = std::make_unique<Progress>(k == 1 ? label : label + " (means)", seeds, spec_.budget, run_.quiet());
 
   make_output_dir(top, run_.out().empty() ? "output folder" : "--out");
-  remove_stale_outputs(top);
+  remove_previous_outputs(top);
+  std::unique_ptr<FolderSnapshot> before;
+  if (k > 1) {
+    before = std::make_unique<FolderSnapshot>(top);
+    std::vector<std::string> seed_dirs;
+    for (const Outcome& o : outcomes) seed_dirs.push_back(o.dir.filename().string() + "/");
+    record_outputs(top, seed_dirs);
+  }
   train_seeds(train, outcomes);
   progress_->finish();
 
@@ -457,8 +527,9 @@ int Experiment::train(const TrainFn& train) {
     report(o);
     failures += !o.ok;
   }
-  if (k > 1 && failures < k && !write_aggregate(outcomes, top, label, failures, t0)) return 1;
-  return failures ? 1 : 0;
+  const bool aggregate_ok = k == 1 || failures == k || write_aggregate(outcomes, top, label, failures, t0);
+  if (before) record_outputs(top, before->written());
+  return aggregate_ok && failures == 0 ? 0 : 1;
 }
 
 int Experiment::evaluate_saved(const RestoreFn& restore) {
@@ -492,6 +563,7 @@ int Experiment::evaluate_saved(const RestoreFn& restore) {
         .add("eval_episodes", std::to_string(ev.returns.size()))
         .add("eval_seed_first", std::to_string(evaluation_seed(run_.seed())));
     j.save(dir / "eval_summary.json");
+    record_outputs(dir, {"eval_summary.json", "rollout.svg", "rollout_anim.svg"});
     if (!run_.quiet())
       std::cout << run_.algorithm << " " << run_.env() << " " << run_.load() << ": evaluation " << fixed(ev.mean(), 1)
                 << " ± " << fixed(ev.stddev(), 1) << " over " << ev.returns.size() << " episodes\n  -> "
@@ -504,6 +576,36 @@ int Experiment::evaluate_saved(const RestoreFn& restore) {
 }
 
 }  // namespace detail
+
+void remove_previous_outputs(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const std::string& entry : detail::read_manifest(dir)) {
+    const bool folder = entry.back() == '/';
+    const fs::path p = dir / (folder ? entry.substr(0, entry.size() - 1) : entry);
+    const fs::file_status st = fs::symlink_status(p, ec);  // a name now a symbolic link: left alone
+    if (folder && fs::is_directory(st)) {
+      remove_previous_outputs(p);
+      fs::remove(p, ec);  // only if now empty: what else is in it is not ours
+    } else if (!folder && fs::is_regular_file(st)) {
+      fs::remove(p, ec);
+    }
+  }
+  fs::remove(dir / kOutputsManifest, ec);
+}
+
+void record_outputs(const fs::path& dir, const std::vector<std::string>& names) {
+  const std::vector<std::string> listed = detail::read_manifest(dir);
+  std::set<std::string> all(listed.begin(), listed.end());
+  for (const std::string& n : names)
+    if (detail::plain_name(n)) all.insert(n);
+  if (all.size() == listed.size() && fs::exists(dir / kOutputsManifest)) return;  // nothing new
+  std::string text =
+      "# pgcpp: the files and folders (ending in /) that runs wrote here. The next run into this folder deletes "
+      "exactly these first (a folder only if it is empty then), never anything else.\n";
+  for (const std::string& n : all) text += n + "\n";
+  write_file_atomically(dir / kOutputsManifest, text);
+}
 
 int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const TrainFn& train, const RestoreFn& restore) {
   ad::keep_freed_memory();  // large batches: see autodiff/memory.hpp

@@ -43,6 +43,12 @@
 // aggregate summary.json (means over seeds and per-seed lists) and curve.svg (mean over seeds
 // of the moving averages, with a min–max band).
 //
+//
+// Every folder a run writes in also gets .pgcpp_outputs, the list of the files and folders (ending
+// in '/') the run wrote there. The next run into that folder deletes exactly those first, so that
+// an earlier run's results never pass for this one's, and nothing else: not a file the run did not
+// write, not anything behind a symbolic link (see remove_previous_outputs).
+//
 // With --load FILE, nothing is trained: the saved policy is rebuilt by the algorithm's
 // `restore` function, evaluated, and its summary.json + rollouts written to --out (default: the
 // folder holding FILE, with the summary as eval_summary.json so the training summary is kept).
@@ -215,6 +221,23 @@ void draw_rollout(const std::string& env_name, const Evaluation& ev, const std::
                   const std::string& title);
 
 // ---------------------------------------------------------------------------------------------
+// The outputs of a run, and only they, are replaced by the next run into the same folder
+
+// The manifest's name in each folder a run writes in. One name a line, relative to that folder,
+// a folder's ending in '/' (it has a manifest of its own), after a '#' comment line.
+inline constexpr const char* kOutputsManifest = ".pgcpp_outputs";
+
+// Deletes what dir/.pgcpp_outputs lists, then the manifest: a listed file only if it is still a
+// regular file; a listed folder only if it is a real folder (never a symbolic link), after
+// removing what its own manifest lists, and only if it is empty then. Lines that are not a plain
+// name (a path with '/', "..", an absolute path) are ignored. No manifest: nothing is deleted.
+void remove_previous_outputs(const std::filesystem::path& dir);
+
+// Adds `names` (files, or folders ending in '/') to dir/.pgcpp_outputs, keeping what it lists.
+// Throws std::runtime_error naming the file if it cannot be written.
+void record_outputs(const std::filesystem::path& dir, const std::vector<std::string>& names);
+
+// ---------------------------------------------------------------------------------------------
 // The whole experiment
 
 using TrainFn = std::function<TrainResult(std::uint64_t seed, RunLog& log)>;
@@ -225,7 +248,9 @@ using RestoreFn = std::function<ActFn(const PolicyFile& policy)>;
 // Trains every seed (in parallel threads when run.seeds > 1), then evaluates, saves and draws as
 // described at the top of this file, and prints where the files went (unless quiet). Returns
 // the process exit status: 0, or 1 if a seed's training threw (its message is printed; the
-// rows it wrote stay in its metrics.csv; other seeds still finish and are reported). With
+// rows it wrote stay in its metrics.csv; other seeds still finish and are reported) or finished
+// no episode (the budget ended inside the first: there is no return to report, and the seed
+// fails with "the budget ended before the first episode finished (...); raise --steps"). With
 // run.load set, evaluates that file through `restore` instead (exit 2 if restore is empty).
 int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const TrainFn& train,
                    const RestoreFn& restore = {});

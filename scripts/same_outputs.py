@@ -109,6 +109,11 @@ IGNORED_JSON_KEYS = {
 # Any other key naming a time: the rule that catches a "..._seconds" added later.
 IGNORED_JSON_KEY_PART = "seconds"
 
+# A run's list of the files it wrote (experiment/run.cpp: the next run into the folder deletes
+# exactly those). Compared where both trees have it; a tree from before the list existed has
+# none, which is not a difference of the outputs themselves.
+OUTPUT_LIST = ".pgcpp_outputs"
+
 # Executables of BIN_DIR that are not demos (tests, the benchmark): not expected in CASES.
 NOT_DEMOS_PREFIXES = ("test_",)
 NOT_DEMOS = {"bench", "run_outputs_example", "bad_invocations"}
@@ -431,6 +436,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for rel in sorted(files_a | files_b):
         case = case_of(rel)
         problems.setdefault(case, [])
+        if Path(rel).name == OUTPUT_LIST and (rel not in files_b or rel not in files_a):
+            continue
         if rel not in files_b or rel not in files_a:
             problems[case].append(f"{rel} only in {'A' if rel in files_a else 'B'}")
         elif case == "help":

@@ -15,6 +15,8 @@ namespace {
 struct Config : Params {
   Param<long> episodes{this, "--episodes", 60, "training budget in episodes", {1, 1'000'000}};
   Param<double> sigma{this, "--sigma", 0.5, "perturbation scale", Range<double>::open_closed(0, 100)};
+  Param<long> steps{this, "--steps", 0, "budget in env steps (0 = none), which may end inside an episode",
+                    {0, 1'000'000'000}};
   Param<long> fail_after{this, "--fail-after", 0, "throw after this many episodes (0 = never)", {0, 1'000'000}};
   Param<std::string> policy{this, "--policy", "linear", "policy class", {"linear"}};
 };
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   ExperimentSpec spec{.figure = "Hill climbing (not in the book)",
                       .rollout_figure = "Policy rollout (hill climbing)",
                       .loss_columns = {"best_return", "sigma"},
-                      .budget = {.episodes = cfg.episodes},
+                      .budget = {.episodes = cfg.episodes, .env_steps = cfg.steps},
                       .hyperparameters = &cfg};
   if (run.env() == "CartPole-v1") spec.reference_return = 475;
 
@@ -60,13 +62,19 @@ int main(int argc, char** argv) {
       Eigen::VectorXd s = env->reset(rng);
       double episode_return = 0;
       int length = 0;
+      bool budget_over = false;
       for (bool over = false; !over; ++length) {
+        if ((budget_over = cfg.steps > 0 && env_steps + length >= cfg.steps)) break;
         StepResult r = env->step(linear_action(candidate, discrete, s));
         episode_return += r.reward;
         s = r.observation;
         over = r.terminated || r.truncated;
       }
       env_steps += length;
+      if (budget_over) {  // it ended inside this episode, which is not a finished one
+        log.progress(k, env_steps);
+        break;
+      }
       if (episode_return >= best_return) {
         best_return = episode_return;
         best = candidate;

@@ -19,6 +19,7 @@
 #include <csignal>
 #include <unistd.h>
 
+#include "chapter3/3_4_9_ddpg.hpp"
 #include "experiment/demo.hpp"
 #include "experiment/policy_file.hpp"
 
@@ -563,4 +564,133 @@ TEST_CASE("rebuild_policy rebuilds every MLP policy kind from its file") {
   CHECK_THROWS_AS(rebuild_policy({"categorical 4-16-2 tanh", "CartPole-v1", theta}), std::invalid_argument);
   CHECK_THROWS_AS(rebuild_policy({"categorical  4-16-8-2 tanh", "CartPole-v1", theta}), std::invalid_argument);
   CHECK_THROWS_AS(rebuild_policy({"categorical 4-16-8-2 sigmoid", "CartPole-v1", theta}), std::invalid_argument);
+}
+
+namespace {
+
+// A file of `architecture` with the given tensors, the metadata otherwise those of a valid file.
+fs::path crafted(const fs::path& p, const std::string& env, const std::string& architecture,
+                 std::vector<SafeTensor> tensors) {
+  const fs::path good = p.parent_path() / "good.safetensors";
+  save_policy_file(good.string(), sample_policy().file);
+  SafeTensors f = decode_safetensors(read(good));
+  f.metadata["env"] = env;
+  f.metadata["architecture"] = architecture;
+  f.tensors = std::move(tensors);
+  write(p, reseal(std::move(f)));
+  return p;
+}
+
+SafeTensor tensor(const std::string& name, std::vector<std::int64_t> shape, std::vector<Scalar> values) {
+  return {name, sizeof(Scalar) == 8 ? "F64" : "F32", std::move(shape),
+          Eigen::Map<const Vector>(values.data(), static_cast<Eigen::Index>(values.size()))};
+}
+
+// The process's virtual memory in bytes (VmSize of /proc/self/status).
+rlim_t virtual_memory_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmSize:", 0) == 0) return static_cast<rlim_t>(std::stoull(line.substr(7))) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+// Audit bug: a tiny file declaring a huge network was sized from its architecture before its tensors
+// were checked (std::bad_alloc), and DDPG's restore built a 3.1 GB actor before comparing counts.
+TEST_CASE("a small policy file declaring a huge network is refused before anything is allocated") {
+  const fs::path dir = scratch("huge");
+  const fs::path no_tensors = crafted(dir / "no_tensors.safetensors", "CartPole-v1",
+                                      "categorical 4-65536-65536-65536-65536-2 tanh", {});
+  std::string error = load_error(no_tensors);  // before: std::bad_alloc
+  CHECK(error.find("'" + no_tensors.string() + "'") != std::string::npos);
+  CHECK(error.find("tensor 'pi.0.weight' of a 'categorical 4-65536-65536-65536-65536-2 tanh' policy is missing") !=
+        std::string::npos);
+  const fs::path actor = crafted(dir / "actor.safetensors", "Pendulum-v1", "deterministic-tanh 3-20000-20000-1 relu",
+                                 {tensor("theta", {5}, {0, 0, 0, 0, 0})});
+  error = load_error(actor);  // before: loaded, then restore_policy built the whole actor
+  CHECK(error.find("'" + actor.string() + "'") != std::string::npos);
+  CHECK(error.find("has shape [5], a 'deterministic-tanh 3-20000-20000-1 relu' policy needs [400120001]") !=
+        std::string::npos);
+  // A PolicyFile made in memory: restore_policy compares the counts before building, so it throws
+  // std::invalid_argument even in a child whose address space has no room for the network.
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const rlim_t room = virtual_memory_bytes() + (rlim_t{256} << 20);
+    rlimit limit{room, room};
+    ::setrlimit(RLIMIT_AS, &limit);
+    int code = 3;
+    try {
+      restore_policy({"deterministic-tanh 3-20000-20000-1 relu", "Pendulum-v1", Vector::Zero(5)});
+      code = 4;
+    } catch (const std::invalid_argument& e) {
+      code = std::string(e.what()).find("400120001 parameters, the file holds 5") != std::string::npos ? 0 : 5;
+    } catch (...) {
+      code = 6;  // std::bad_alloc: the network was built first
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+// Audit bug: an architecture with a double or trailing space (or a newline) loaded, and the rebuild's
+// error then named neither the file nor stayed on one line.
+TEST_CASE("an architecture not written as describe() writes it is refused, naming the file, on one line") {
+  const fs::path dir = scratch("spelling");
+  const std::vector<SafeTensor> layer = {tensor("pi.0.weight", {2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}),
+                                         tensor("pi.0.bias", {2}, {0, 0})};
+  for (const std::string architecture : {"categorical  4-2 tanh", "categorical 4-2 tanh ", "categorical 4-02 tanh",
+                                         " categorical 4-2 tanh", "categorical 4-2 tanh\n"}) {
+    const fs::path p = crafted(dir / "arch\nname.safetensors", "CartPole-v1", architecture, layer);
+    const std::string error = load_error(p);
+    INFO(error);
+    CHECK(error.find("policy file '" + (dir / "arch\\nname.safetensors").string() + "'") != std::string::npos);
+    CHECK(error.find("is not written as describe() writes it") != std::string::npos);
+    CHECK(error.find('\n') == std::string::npos);
+  }
+  const fs::path ok = crafted(dir / "ok.safetensors", "CartPole-v1", "categorical 4-2 tanh", layer);
+  CHECK(load_error(ok) == "");
+}
+
+// Audit bug: --load of a valid file whose policy the demo cannot rebuild (here a linear policy, once
+// DDPG's into PPO) said what was wrong but not in which file.
+TEST_CASE("restore_policy's errors name the policy file") {
+  const fs::path dir = scratch("restore");
+  const fs::path p = crafted(dir / "linear.safetensors", "CartPole-v1", "linear-threshold 4",
+                             {tensor("theta", {4}, {1, 2, 3, 4})});
+  const PolicyFile file = load_policy_file(p.string());
+  CHECK(file.path == p.string());
+  CHECK_THROWS_WITH_AS(restore_policy(file),
+                       doctest::Contains(("policy file '" + p.string() + "': policy architecture 'linear-threshold 4'").c_str()),
+                       std::invalid_argument);
+  // DDPG's mu_theta and a stochastic policy both come back through the one restore_policy.
+  Rng rng(4);
+  const auto pendulum = make_env("Pendulum-v1");
+  DeterministicActor mu(ad::Mlp({3, 8, 1}, ad::Activation::ReLU, rng, ad::Activation::Tanh), pendulum->action_low(),
+                        pendulum->action_high());
+  save_policy_file((dir / "ddpg.safetensors").string(), {mu.describe(), "Pendulum-v1", mu.parameters().flatten(), "ddpg", 4});
+  const ActFn act = restore_policy(load_policy_file((dir / "ddpg.safetensors").string()));
+  const Eigen::VectorXd s = Eigen::Vector3d(0.5, -0.2, 1.0);
+  CHECK(act(s) == mu.act(s));
+}
+
+// Audit bug: finite but huge weights (1e300) overflowed to a NaN action, and the error was the
+// environment's ("action must be finite"), naming no file.
+TEST_CASE("a policy whose finite parameters overflow to a NaN action is an error naming the file") {
+  const fs::path dir = scratch("overflow");
+  const Scalar big = sizeof(Scalar) == 8 ? Scalar(1e300) : Scalar(1e30);
+  // Identity hidden units of +-infinity, so the output is inf - inf = NaN.
+  const fs::path p = crafted(dir / "overflow.safetensors", "Pendulum-v1",
+                             "gaussian state-independent-log-std 3-2-1 identity",
+                             {tensor("pi.0.weight", {2, 3}, {big, big, big, big, big, big}), tensor("pi.0.bias", {2}, {0, 0}),
+                              tensor("pi.1.weight", {1, 2}, {big, -big}), tensor("pi.1.bias", {1}, {0}),
+                              tensor("pi.log_std", {1}, {0})});
+  const ActFn act = restore_policy(load_policy_file(p.string()));
+  CHECK_THROWS_WITH_AS(act(Eigen::Vector3d(1.0, 0.0, 0.0)),
+                       doctest::Contains(("policy file '" + p.string() + "': the policy's action is not a finite number").c_str()),
+                       std::runtime_error);
 }

@@ -452,3 +452,169 @@ TEST_CASE("RunLog rejects undeclared or clashing loss columns") {
   CHECK(log.recent_return() == 15.0);
   CHECK(read(out / "m.csv") == "env_steps,episode,return,length,a\n10,1,10,10,\n30,2,20,20,\n");
 }
+
+// ---- A rerun into the same folder replaces what the earlier run wrote, and nothing else ----
+
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+  REQUIRE_MESSAGE(f, "cannot write " << p);
+}
+
+// Runs `cmd` with stderr captured; returns {exit status, stderr}.
+std::pair<int, std::string> run_capturing_stderr(const std::string& cmd, const fs::path& err) {
+  const int status = std::system((cmd + " >/dev/null 2>" + err.string()).c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(err)};
+}
+
+// A demo next to run_outputs_example (same bin folder), or "" if it was not built.
+std::string demo_path(const std::string& name) {
+  const fs::path p = fs::path(RUN_OUTPUTS_EXAMPLE).parent_path() / name;
+  return fs::exists(p) ? p.string() : std::string();
+}
+
+}  // namespace
+
+// Bug: the stale-output removal followed a seed<k> symbolic link out of --out and deleted a file there.
+TEST_CASE("a rerun never deletes through a seed<k> symbolic link") {
+  const fs::path root = scratch("rerun_symlink"), d = root / "D", v = root / "V";
+  fs::create_directories(v);
+  write_text(v / "metrics.csv", "mine\n");
+  write_text(v / "summary.json", "{}\n");
+  // A fresh --out holding the link (the audit's case), then a folder whose seed1/ an earlier run
+  // wrote and the user replaced by a link since.
+  fs::create_directories(d);
+  fs::create_directory_symlink(v, d / "seed1");
+  REQUIRE(run_example("--quiet --episodes 5 --seeds 2 --seed 5 --out " + d.string()) == 0);
+  CHECK(read(v / "metrics.csv") == "mine\n");
+  CHECK(read(v / "summary.json") == "{}\n");
+  const fs::path e = root / "E";
+  REQUIRE(run_example("--quiet --episodes 5 --seeds 2 --seed 1 --out " + e.string()) == 0);
+  fs::remove_all(e / "seed1");
+  fs::create_directory_symlink(v, e / "seed1");
+  REQUIRE(run_example("--quiet --episodes 5 --seeds 2 --seed 5 --out " + e.string()) == 0);
+  CHECK(read(v / "metrics.csv") == "mine\n");
+  CHECK(read(v / "summary.json") == "{}\n");
+  CHECK(fs::is_symlink(e / "seed1"));
+  CHECK(!fs::exists(e / "seed2"));  // the earlier run's own folder is gone
+  CHECK(fs::exists(e / "seed5" / "summary.json"));
+}
+
+// Bug: the stale-output removal deleted by name (metrics.csv, summary.json, ... in every seed<k>/)
+// files that no run had written, e.g. a user's own seed7/ folder.
+TEST_CASE("a rerun deletes only files a run wrote in that folder, listed in its .pgcpp_outputs") {
+  const fs::path u = scratch("rerun_foreign");
+  fs::create_directories(u / "seed7");
+  write_text(u / "seed7" / "metrics.csv", "mine\n");
+  write_text(u / "eval_summary.json", "mine\n");
+  write_text(u / "notes.txt", "mine\n");
+  REQUIRE(run_example("--quiet --episodes 5 --out " + u.string()) == 0);
+  REQUIRE(run_example("--quiet --episodes 5 --seeds 2 --out " + u.string()) == 0);  // replaces the one-seed run
+  CHECK(read(u / "seed7" / "metrics.csv") == "mine\n");
+  CHECK(read(u / "eval_summary.json") == "mine\n");
+  CHECK(read(u / "notes.txt") == "mine\n");
+  CHECK(!fs::exists(u / "metrics.csv"));  // the one-seed run's, listed in its manifest
+  CHECK(!fs::exists(u / "policy.safetensors"));
+  CHECK(read(u / ".pgcpp_outputs").find("seed2/\n") != std::string::npos);
+  // A manifest line that is not a plain name in its folder is ignored, never followed.
+  write_text(u / ".pgcpp_outputs", "# test\n../rerun_foreign_outside\nseed7/metrics.csv\n/etc/passwd\nseed1/\n");
+  fs::create_directories(u.parent_path() / "rerun_foreign_outside");
+  remove_previous_outputs(u);
+  CHECK(fs::exists(u.parent_path() / "rerun_foreign_outside"));
+  CHECK(read(u / "seed7" / "metrics.csv") == "mine\n");
+  CHECK(!fs::exists(u / "seed1"));  // listed, and empty once its own listed files were gone
+  CHECK(!fs::exists(u / ".pgcpp_outputs"));
+}
+
+// Bug: files an algorithm adds to a seed's folder (npg's kl.svg) were not on the stale list, so a
+// rerun that does not write them left the earlier run's behind.
+TEST_CASE("a rerun removes an earlier run's extra files and seed folders, and a killed run's rows") {
+  const fs::path out = scratch("rerun_extra");
+  TrainFn with_figure = [](std::uint64_t seed, RunLog& log) {
+    write_text(log.dir() / "extra.svg", "<svg/>\n");
+    return fake_train("cartpole", 3)(seed, log);
+  };
+  REQUIRE(run_experiment(fake_options(out, 2, 3), fake_spec(), with_figure) == 0);
+  REQUIRE(fs::exists(out / "seed3" / "extra.svg"));
+  REQUIRE(run_experiment(fake_options(out, 1, 3), fake_spec(), fake_train("cartpole", 3)) == 0);
+  CHECK(!fs::exists(out / "seed3"));
+  CHECK(!fs::exists(out / "seed4"));
+  CHECK(!fs::exists(out / "extra.svg"));
+  REQUIRE(run_experiment(fake_options(out, 1, 3), fake_spec(), with_figure) == 0);
+  CHECK(fs::exists(out / "extra.svg"));
+  // A failed run's files (metrics.csv, extra.svg) are listed too, and go with the next run.
+  CHECK(run_experiment(fake_options(out, 1, 3), fake_spec(), fake_train("cartpole", 3, 1)) == 1);
+  CHECK(!fs::exists(out / "extra.svg"));
+  CHECK(!fs::exists(out / "summary.json"));
+  const fs::path failed = out / "failed";
+  CHECK(run_experiment(fake_options(failed, 2, 3), fake_spec(), [](std::uint64_t, RunLog& log) -> TrainResult {
+          write_text(log.dir() / "extra.svg", "<svg/>\n");
+          throw std::runtime_error("on purpose");
+        }) == 1);
+  REQUIRE(run_experiment(fake_options(failed, 1, 3), fake_spec(), fake_train("cartpole", 3)) == 0);
+  CHECK(!fs::exists(failed / "seed3"));
+  CHECK(!fs::exists(failed / "seed4"));
+  // --load adds its files to the folder's list: the next training run replaces them.
+  REQUIRE(run_example("--quiet --episodes 5 --out " + out.string()) == 0);
+  REQUIRE(run_example("--quiet --load " + (out / "policy.safetensors").string()) == 0);
+  REQUIRE(fs::exists(out / "eval_summary.json"));
+  REQUIRE(run_example("--quiet --episodes 5 --out " + out.string()) == 0);
+  CHECK(!fs::exists(out / "eval_summary.json"));
+}
+
+// Bug: gae's lambda<value>/ folders were not on the stale list: a sweep over fewer lambdas into
+// the same --out kept the earlier sweep's folders (and npg's kl.svg stayed after a reinforce run).
+TEST_CASE("gae: a second lambda sweep into the same folder removes the first one's lambda folders") {
+  const std::string gae = demo_path("gae"), npg = demo_path("npg"), reinforce = demo_path("reinforce");
+  if (gae.empty() || npg.empty() || reinforce.empty()) {
+    MESSAGE("gae, npg or reinforce not built next to run_outputs_example: skipped");
+    return;
+  }
+  const fs::path out = scratch("rerun_gae");
+  auto run = [](const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); };
+  REQUIRE(run(gae + " --quiet --lambdas 0,0.5,1 --episodes 20 --out " + out.string()) == 0);
+  REQUIRE(fs::exists(out / "lambda0" / "metrics.csv"));
+  write_text(out / "lambda1" / "mine.txt", "mine\n");
+  REQUIRE(run(gae + " --quiet --lambdas 0.5 --episodes 20 --out " + out.string()) == 0);
+  CHECK(!fs::exists(out / "lambda0"));
+  CHECK(fs::exists(out / "lambda0.5" / "summary.json"));
+  CHECK(fs::exists(out / "lambda_sweep.svg"));
+  CHECK(read(out / "lambda1" / "mine.txt") == "mine\n");  // not ours: kept, and its folder with it
+  CHECK(!fs::exists(out / "lambda1" / "metrics.csv"));
+
+  const fs::path kl = scratch("rerun_kl");
+  REQUIRE(run(npg + " --quiet --env-steps 2000 --out " + kl.string()) == 0);
+  REQUIRE(fs::exists(kl / "kl.svg"));
+  REQUIRE(run(reinforce + " --quiet --episodes 20 --batch 10 --out " + kl.string()) == 0);
+  CHECK(!fs::exists(kl / "kl.svg"));
+}
+
+// Bug: a budget that ended inside the first episode exited 0 with "final_return": null and
+// "env_steps": 0 in summary.json, a result that is none.
+TEST_CASE("a budget that ends before the first episode finishes is an error, not an empty result") {
+  const fs::path out = scratch("no_episode");
+  const TrainFn none = [](std::uint64_t, RunLog& log) {
+    log.progress(1, 150);
+    ad::Var theta(Matrix::Zero(4, 1));
+    return TrainResult{ad::ParameterSet({theta}), "none", [](const Eigen::VectorXd&) { return Eigen::VectorXd::Zero(1); }};
+  };
+  CHECK(run_experiment(fake_options(out), fake_spec(), none) == 1);
+  CHECK(!fs::exists(out / "summary.json"));
+  CHECK(!fs::exists(out / "policy.safetensors"));
+  CHECK(run_experiment(fake_options(out / "seeds", 2), fake_spec(), none) == 1);
+  CHECK(!fs::exists(out / "seeds" / "summary.json"));
+
+  const auto [status, err] = run_capturing_stderr(std::string(RUN_OUTPUTS_EXAMPLE) + " --quiet --steps 5 --out " +
+                                                      (out / "example").string(), out / "stderr.txt");
+  CHECK(status == 1);
+  CHECK(err.find("the budget ended before the first episode finished (5 env steps); raise --steps") !=
+        std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);  // one line
+  CHECK(!fs::exists(out / "example" / "summary.json"));
+  // A budget that ends inside a later episode is a normal run of the finished ones.
+  REQUIRE(run_example("--quiet --steps 100 --out " + (out / "later").string()) == 0);
+  const auto summary = parse_json_file(out / "later" / "summary.json");
+  CHECK(summary.at("final_return") != "null");
+}

@@ -120,6 +120,32 @@ for prog in "$@"; do
       run_case "$prog" "$f" --load "$f"
     done
   fi
+  # Policy files whose declared network is far larger than their tensors.
+  if grep -qE '^  --load <value>' <<< "$help"; then
+    # Audit bug: a header declaring 4-65536-65536-65536-65536-2 and no tensors ended in std::bad_alloc.
+    huge="$scratch/huge.safetensors"
+    header='{"__metadata__":{"algorithm":"x","architecture":"categorical 4-65536-65536-65536-65536-2 tanh","checksum":"fnv1a64:cbf29ce484222325","env":"CartPole-v1","pgcpp_policy_version":"1","scalar":"double","seed":"1"}}'
+    header="$header$(printf '%*s' $(( (8 - ${#header} % 8) % 8 )) '')"
+    printf "$(printf '\\x%02x' $(( ${#header} & 255 )) $(( ${#header} >> 8 )) 0 0 0 0 0 0)" > "$huge"
+    printf '%s' "$header" >> "$huge"
+    run_case "$prog" "$huge" --load "$huge"
+  fi
+  # offpolicy_compare's run folders.
+  if grep -qE '^  --sac <value>' <<< "$help"; then
+    mkdir -p "$scratch/fifo/seed1" "$scratch/zero/seed1" "$scratch/bigseed/seed99999999999999999999999" \
+             "$scratch/new"$'\n'"line"
+    [ -p "$scratch/fifo/seed1/metrics.csv" ] || mkfifo "$scratch/fifo/seed1/metrics.csv"
+    ln -sf /dev/zero "$scratch/zero/seed1/metrics.csv"
+    printf 'env_steps,return\n200,-1000\n' > "$scratch/bigseed/seed99999999999999999999999/metrics.csv"
+    # Audit bug: a metrics.csv that is a FIFO blocked the open forever.
+    run_case "$prog" "$scratch/fifo/seed1/metrics.csv" --sac "$scratch/fifo" --out "$scratch/compare"
+    # Audit bug: a metrics.csv linked to /dev/zero was read until memory ran out.
+    run_case "$prog" "$scratch/zero/seed1/metrics.csv" --sac "$scratch/zero" --out "$scratch/compare"
+    # Audit bug: a seed<k> folder whose k overflows a long said only "stol", naming no folder.
+    run_case "$prog" "seed99999999999999999999999" --sac "$scratch/bigseed" --out "$scratch/compare"
+    # Audit bug: a folder name with a newline split the one-line error in two.
+    run_case "$prog" "new\nline" --ddpg "$scratch/new"$'\n'"line" --out "$scratch/compare"
+  fi
   if grep -qE '^  --actions-file <value>' <<< "$help"; then
     for f in "$scratch/missing" "$scratch" /dev/zero "$scratch/garbage.safetensors"; do
       run_case "$prog" "$f" --env cartpole --state 0,0,0,0 --actions-file "$f"
