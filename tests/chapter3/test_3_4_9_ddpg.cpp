@@ -8,7 +8,9 @@
 //     off-policy DPG has the same sign as dJ/dk everywhere and vanishes at the same k*, where mu is
 //     greedy for its own Q (grad_a Q = 0 at every state);
 // and DDPG's pieces: the critic target is the Bellman equation of Q^mu, the exploration noise has
-// the Ornstein–Uhlenbeck process's moments, actions are clipped as step 1 says.
+// the Ornstein–Uhlenbeck process's moments, actions are clipped as step 1 says; DdpgAgent::update
+// (steps 3-6) and train_ddpg (step 1 and the update schedule) in lockstep with references written
+// here from the pseudocode (agreement to rounding).
 // Monte-Carlo checks: fixed seeds, 4.5 standard errors (false-fail rate 6.8e-6 per coordinate).
 #include <doctest/doctest.h>
 
@@ -391,7 +393,8 @@ ReplayBatch pendulum_batch(int B, Rng& rng) {
     obs.resize(B, 3);
     for (int i = 0; i < B; ++i) {
       const double th = rng.uniform(-3.14, 3.14);
-      obs.row(i) << static_cast<Scalar>(std::cos(th)), static_cast<Scalar>(std::sin(th)), static_cast<Scalar>(rng.uniform(-8, 8));
+      const double thdot = rng.uniform(-8, 8);
+      obs.row(i) << static_cast<Scalar>(std::cos(th)), static_cast<Scalar>(std::sin(th)), static_cast<Scalar>(thdot);
     }
   };
   states(D.obs);
@@ -409,6 +412,7 @@ ReplayBatch pendulum_batch(int B, Rng& rng) {
 }
 
 double max_abs_diff(const Vector& a, const Vector& b) { return (a - b).cwiseAbs().maxCoeff(); }
+bool near(double got, double want, double tol) { return std::abs(got - want) < tol * (1 + std::abs(want)); }
 
 }  // namespace
 
@@ -449,9 +453,107 @@ TEST_CASE("DDPG update (steps 3-6) follows the book's equations in lockstep, wit
       CHECK(max_abs_diff(agent.critic().parameters().flatten(), ref.q.parameters().flatten()) < 1e-10);
       CHECK(max_abs_diff(agent.actor()->parameters().flatten(), ref.actor.parameters().flatten()) < 1e-10);
       CHECK(agent.stats().updates == update);
+      CHECK(agent.stats().actor_updates == update / d);
     }
     // Not two no-ops: 8 critic and 8 / d actor Adam steps of 2e-2, 1e-2 moved every network.
     CHECK(max_abs_diff(agent.critic().parameters().flatten(), critic0) > 1e-2);
     CHECK(max_abs_diff(agent.actor()->parameters().flatten(), actor0) > 1e-2);
   }
+}
+
+namespace {
+
+struct EpisodeRecord {
+  long t;
+  double episode_return;
+  int length;
+  DdpgStats stats;
+};
+
+// train_ddpg's loop written here from the book's pseudocode and DdpgConfig's help: a uniform random
+// warm-up of cfg.warmup steps, then a = clip(mu_theta(s) + clip(eps, -c, c), low, high) with the
+// noise reset at each episode; after the warm-up, every update_every env steps, gradient_steps
+// updates (steps 3-6, DdpgAgent::update, held by the lockstep test above) on fresh minibatches.
+// The Rng is drawn in the order the loop's steps name them: reset, action (warm-up or noise),
+// then the minibatches.
+std::vector<EpisodeRecord> reference_ddpg_loop(const DdpgConfig& cfg, Env& env, DdpgAgent& agent, Rng& rng) {
+  std::vector<EpisodeRecord> episodes;
+  ReplayBuffer D(cfg.buffer, env.obs_dim(), env.act_dim());
+  ReplayBatch minibatch;
+  ExplorationNoise noise(ExplorationNoise::Kind::ornstein_uhlenbeck, env.act_dim(), cfg.noise_sigma, cfg.ou_theta);
+  Eigen::VectorXd s = env.reset(rng), s_next(env.obs_dim()), a(env.act_dim());
+  double episode_return = 0;
+  int length = 0;
+  for (long t = 1; t <= cfg.steps; ++t) {
+    if (t <= cfg.warmup) {
+      for (int j = 0; j < env.act_dim(); ++j) a(j) = rng.uniform(env.action_low()(j), env.action_high()(j));
+    } else {
+      explore(agent.actor()->act(s), noise.sample(rng), cfg.noise_clip, env.action_low(), env.action_high(), a);
+    }
+    bool terminated = false, truncated = false;
+    const double r = env.step(a, s_next, terminated, truncated);
+    D.add(s, a, r, s_next, terminated);
+    episode_return += r;
+    ++length;
+    s = s_next;
+    if (t > cfg.warmup && t % cfg.update_every == 0) {
+      for (int j = 0; j < cfg.gradient_steps; ++j) {
+        D.sample(cfg.batch_size, rng, minibatch);
+        agent.update(minibatch);
+      }
+    }
+    if (terminated || truncated) {
+      episodes.push_back({t, episode_return, length, agent.stats()});
+      s = env.reset(rng);
+      noise.reset();
+      episode_return = 0;
+      length = 0;
+    }
+  }
+  return episodes;
+}
+
+}  // namespace
+
+// DDPG's loop (step 1's warm-up and noisy actions, the OU reset per episode, the schedule of steps
+// 2-6): train_ddpg against the loop above with an identical agent (same seed) and the same Rng
+// stream. Catches: updates during the warm-up or one step early, a wrong number of gradient steps,
+// the noise not reset (or not added), acting from the wrong network. Tolerance: the same double
+// operations on both sides, so rounding only (1e-10 is far above it, far below an Adam step).
+TEST_CASE("train_ddpg: warm-up, noisy actions and the update schedule follow the pseudocode, in lockstep" *
+          NEEDS_DOUBLE("lockstep to 1e-10")) {
+  DdpgConfig cfg;
+  cfg.hidden = std::vector<int>{8, 8};
+  cfg.steps = 600;  // three Pendulum episodes of 200 steps
+  cfg.warmup = 150;
+  cfg.update_every = 25;
+  cfg.gradient_steps = 3;
+  cfg.batch_size = 16;
+  cfg.tau = 0.3;
+  cfg.lr_actor = 1e-2;
+  cfg.lr_critic = 1e-2;
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1"), ref_env = make_env("Pendulum-v1");
+  Rng rng(21), ref_rng(21);
+  DdpgAgent agent(cfg, env->spec(), rng), ref_agent(cfg, ref_env->spec(), ref_rng);
+  std::vector<EpisodeRecord> got;
+  train_ddpg(cfg, *env, agent, rng, [&](long t, double ret, int length, const DdpgStats& stats) {
+    got.push_back({t, ret, length, stats});
+  });
+  const std::vector<EpisodeRecord> want = reference_ddpg_loop(cfg, *ref_env, ref_agent, ref_rng);
+  REQUIRE(want.size() == 3);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t e = 0; e < want.size(); ++e) {
+    CAPTURE(e);
+    CHECK(got[e].t == want[e].t);
+    CHECK(got[e].length == want[e].length);
+    CHECK(near(got[e].episode_return, want[e].episode_return, 1e-10));
+    CHECK(got[e].stats.updates == want[e].stats.updates);
+    CHECK(got[e].stats.actor_updates == want[e].stats.actor_updates);
+  }
+  // (600 - 150) / 25 = 18 rounds of 3 updates.
+  CHECK(want.back().stats.updates == 54);
+  CHECK(near(got.back().stats.critic_loss, want.back().stats.critic_loss, 1e-10));
+  CHECK(near(got.back().stats.actor_loss, want.back().stats.actor_loss, 1e-10));
+  CHECK(max_abs_diff(agent.critic().parameters().flatten(), ref_agent.critic().parameters().flatten()) < 1e-10);
+  CHECK(max_abs_diff(agent.actor()->parameters().flatten(), ref_agent.actor()->parameters().flatten()) < 1e-10);
 }
