@@ -527,45 +527,52 @@ void check_same_run(const std::vector<OffPolicyRecord>& got, const std::vector<O
 // Q_psi, the clipped ratio (3.42) against the stored b(a|s), the ascent (3.43), the Polyak step.
 // Catches: Q_psi instead of Q_psibar in y, tau and 1 - tau exchanged, V from b or a uniform
 // average, rho against the wrong behaviour probability or unclipped, the actor descending, a
-// missing gamma or terminal mask. Tolerance: both sides run the same double operations from the
-// same parameters and draw the same Rng stream, so they differ by rounding (~1e-16 relative per
-// step, far below 1e-10 after 280 updates); any of the bugs changes a step by ~alpha = 1e-2.
+// missing gamma or terminal mask, the normalization of A ignoring --no-normalize, the actor
+// stepping before the critic. Tolerance: both sides run the same double operations from the same
+// parameters and draw the same Rng stream, so they differ by rounding only (~1e-16 relative per
+// operation; measured: bitwise equal), far below 1e-10 after 280 updates, while any of the bugs
+// changes some step by ~alpha = 1e-2.
 TEST_CASE("off-policy actor-critic, discrete: train_off_policy_ac_discrete follows steps 1-8 in lockstep" *
           NEEDS_DOUBLE("lockstep to 1e-10 over 280 updates")) {
-  const OffPolicyConfig cfg = lockstep_config();
-  ChainEnv env, ref_env;
-  Rng init(31);
-  const ad::Mlp pi_net({5, 8, 8, 2}, ad::Activation::Tanh, init);
-  const CategoricalPolicy policy(pi_net), ref_policy(pi_net.clone());
-  ad::Mlp q = q_network(5, cfg.critic_hidden, 2, ad::Activation::ReLU, init);
-  const ad::Mlp ref_q = q.clone();
-  const Vector theta0 = policy.parameters().flatten(), psi0 = q.parameters().flatten();
+  for (bool no_normalize : {false, true}) {  // step 5's optional normalization of A, and without it
+    CAPTURE(no_normalize);
+    OffPolicyConfig cfg = lockstep_config();
+    cfg.no_normalize = no_normalize;
+    ChainEnv env, ref_env;
+    Rng init(31);
+    const ad::Mlp pi_net({5, 8, 8, 2}, ad::Activation::Tanh, init);
+    const CategoricalPolicy policy(pi_net), ref_policy(pi_net.clone());
+    ad::Mlp q = q_network(5, cfg.critic_hidden, 2, ad::Activation::ReLU, init);
+    const ad::Mlp ref_q = q.clone();
+    const Vector theta0 = policy.parameters().flatten(), psi0 = q.parameters().flatten();
 
-  Rng rng(32), ref_rng(32);
-  OffPolicyReference reference(cfg, ref_policy, ref_q, true);
-  const std::vector<OffPolicyRecord> want = reference.run(ref_env, ref_rng);
-  std::vector<OffPolicyRecord> got;
-  const OffPolicyCallback record = [&](long t, double ret, int length, const OffPolicyStats& stats) {
-    got.push_back({t, ret, length, stats, policy.parameters().flatten(), q.parameters().flatten()});
-  };
-  train_off_policy_ac_discrete(cfg, env, policy, q, rng, record);
-  check_same_run(got, want, 1e-10);
-  // The run has power: terminal rows were sampled, some ratios were clipped and some not, and
-  // both networks moved.
-  MESSAGE("episodes " << want.size() << ", terminal rows " << reference.terminal_rows_ << ", clipped "
-                      << reference.clipped_rows_ << " of " << reference.actor_rows_);
-  CHECK(reference.terminal_rows_ > 100);
-  CHECK(reference.clipped_rows_ > reference.actor_rows_ / 20);
-  CHECK(reference.clipped_rows_ < reference.actor_rows_ * 19 / 20);
-  CHECK((policy.parameters().flatten() - theta0).cwiseAbs().maxCoeff() > 0.1);
-  CHECK((q.parameters().flatten() - psi0).cwiseAbs().maxCoeff() > 0.1);
+    Rng rng(32), ref_rng(32);
+    OffPolicyReference reference(cfg, ref_policy, ref_q, true);
+    const std::vector<OffPolicyRecord> want = reference.run(ref_env, ref_rng);
+    std::vector<OffPolicyRecord> got;
+    const OffPolicyCallback record = [&](long t, double ret, int length, const OffPolicyStats& stats) {
+      got.push_back({t, ret, length, stats, policy.parameters().flatten(), q.parameters().flatten()});
+    };
+    train_off_policy_ac_discrete(cfg, env, policy, q, rng, record);
+    check_same_run(got, want, 1e-10);
+    // The run has power: terminal rows were sampled, some ratios were clipped and some not, and
+    // both networks moved.
+    MESSAGE("episodes " << want.size() << ", terminal rows " << reference.terminal_rows_ << ", clipped "
+                        << reference.clipped_rows_ << " of " << reference.actor_rows_);
+    CHECK(reference.terminal_rows_ > 100);
+    CHECK(reference.clipped_rows_ > reference.actor_rows_ / 20);
+    CHECK(reference.clipped_rows_ < reference.actor_rows_ * 19 / 20);
+    CHECK((policy.parameters().flatten() - theta0).cwiseAbs().maxCoeff() > 0.1);
+    CHECK((q.parameters().flatten() - psi0).cwiseAbs().maxCoeff() > 0.1);
+  }
 }
 
 // The same for continuous actions (Example 3.6's squashed Gaussian): (3.44) and (3.45) by one
 // sample a' ~ pi(.|s'), a ~ pi(.|s), b keeping pi's mean with the pre-squash std widened.
-// Catches: Q_psi instead of Q_psibar in y, tau and 1 - tau exchanged, V from b's actions or the
-// target network, log b wrong, rho unclipped, the actor descending, a missing gamma or terminal
-// mask. Tolerance as in the discrete case.
+// Catches: Q_psi instead of Q_psibar in y, tau and 1 - tau exchanged, V from the target network or
+// from Q at pi's squashed mean instead of a sample of pi, log pi stored in place of log b, rho
+// unclipped, the actor descending, a missing gamma or terminal mask. Tolerance as in the discrete
+// case (measured: bitwise equal).
 TEST_CASE("off-policy actor-critic, continuous: train_off_policy_ac_continuous follows steps 1-8 in lockstep" *
           NEEDS_DOUBLE("lockstep to 1e-10 over 280 updates")) {
   OffPolicyConfig cfg = lockstep_config();

@@ -421,9 +421,10 @@ bool near(double got, double want, double tol) { return std::abs(got - want) < t
 // the book in this file. Catches: a target network replaced by the online one in y, tau and 1 - tau
 // exchanged, the actor stepping on the pre-update critic, the actor descending Q, a missing gamma
 // or terminal mask, the targets moved on a delayed (d = 2) actor's off-steps, the actor on the
-// wrong steps. Tolerance: both sides run the same double operations (up to reassociation) from the
-// same parameters, so they differ by rounding, ~1e-16 relative per step, grown over 8 Adam steps
-// of size 1e-2 to far below 1e-10; any of the bugs changes some step by ~alpha = 1e-2.
+// wrong steps, the two step sizes exchanged. Tolerance: both sides run the same double operations
+// (up to reassociation) from the same parameters, so they differ by rounding, ~1e-16 relative per
+// operation (measured: bitwise equal), far below 1e-10 after 8 Adam steps; any of the bugs changes
+// some step by ~alpha = 1e-2.
 TEST_CASE("DDPG update (steps 3-6) follows the book's equations in lockstep, with d = 1 and a delayed actor d = 2" *
           NEEDS_DOUBLE("lockstep to 1e-10 over 8 Adam steps")) {
   const std::unique_ptr<Env> env = make_env("Pendulum-v1");
