@@ -522,6 +522,33 @@ void check_same_run(const std::vector<OffPolicyRecord>& got, const std::vector<O
 
 }  // namespace
 
+// Runs the library's loop `train` and the reference from the same networks and Rng seed on two
+// copies of the environment, checks that the runs agree (to 1e-10: see the tests) and that they had
+// power: terminal rows were sampled, some ratios were clipped and some not, both networks moved.
+template <class EnvType, class PolicyType, class Train>
+void check_lockstep(const OffPolicyConfig& cfg, const PolicyType& policy, const PolicyType& ref_policy, ad::Mlp& q,
+                    bool discrete, std::uint64_t seed, Train train) {
+  EnvType env, ref_env;
+  const ad::Mlp ref_q = q.clone();
+  const Vector theta0 = policy.parameters().flatten(), psi0 = q.parameters().flatten();
+  Rng rng(seed), ref_rng(seed);
+  OffPolicyReference reference(cfg, ref_policy, ref_q, discrete);
+  const std::vector<OffPolicyRecord> want = reference.run(ref_env, ref_rng);
+  std::vector<OffPolicyRecord> got;
+  const OffPolicyCallback record = [&](long t, double ret, int length, const OffPolicyStats& stats) {
+    got.push_back({t, ret, length, stats, policy.parameters().flatten(), q.parameters().flatten()});
+  };
+  train(cfg, env, policy, q, rng, record);
+  check_same_run(got, want, 1e-10);
+  MESSAGE("episodes " << want.size() << ", terminal rows " << reference.terminal_rows_ << ", clipped "
+                      << reference.clipped_rows_ << " of " << reference.actor_rows_);
+  CHECK(reference.terminal_rows_ > 100);
+  CHECK(reference.clipped_rows_ > reference.actor_rows_ / 20);
+  CHECK(reference.clipped_rows_ < reference.actor_rows_ * 19 / 20);
+  CHECK((policy.parameters().flatten() - theta0).cwiseAbs().maxCoeff() > 0.1);
+  CHECK((q.parameters().flatten() - psi0).cwiseAbs().maxCoeff() > 0.1);
+}
+
 // Steps 1-8 of the experience-replay off-policy actor-critic, discrete actions: (3.44)'s target
 // with the exact sum over pi(.|s') and the target network, the critic step, (3.45)'s V = sum_a pi
 // Q_psi, the clipped ratio (3.42) against the stored b(a|s), the ascent (3.43), the Polyak step.
@@ -538,32 +565,11 @@ TEST_CASE("off-policy actor-critic, discrete: train_off_policy_ac_discrete follo
     CAPTURE(no_normalize);
     OffPolicyConfig cfg = lockstep_config();
     cfg.no_normalize = no_normalize;
-    ChainEnv env, ref_env;
     Rng init(31);
     const ad::Mlp pi_net({5, 8, 8, 2}, ad::Activation::Tanh, init);
     const CategoricalPolicy policy(pi_net), ref_policy(pi_net.clone());
     ad::Mlp q = q_network(5, cfg.critic_hidden, 2, ad::Activation::ReLU, init);
-    const ad::Mlp ref_q = q.clone();
-    const Vector theta0 = policy.parameters().flatten(), psi0 = q.parameters().flatten();
-
-    Rng rng(32), ref_rng(32);
-    OffPolicyReference reference(cfg, ref_policy, ref_q, true);
-    const std::vector<OffPolicyRecord> want = reference.run(ref_env, ref_rng);
-    std::vector<OffPolicyRecord> got;
-    const OffPolicyCallback record = [&](long t, double ret, int length, const OffPolicyStats& stats) {
-      got.push_back({t, ret, length, stats, policy.parameters().flatten(), q.parameters().flatten()});
-    };
-    train_off_policy_ac_discrete(cfg, env, policy, q, rng, record);
-    check_same_run(got, want, 1e-10);
-    // The run has power: terminal rows were sampled, some ratios were clipped and some not, and
-    // both networks moved.
-    MESSAGE("episodes " << want.size() << ", terminal rows " << reference.terminal_rows_ << ", clipped "
-                        << reference.clipped_rows_ << " of " << reference.actor_rows_);
-    CHECK(reference.terminal_rows_ > 100);
-    CHECK(reference.clipped_rows_ > reference.actor_rows_ / 20);
-    CHECK(reference.clipped_rows_ < reference.actor_rows_ * 19 / 20);
-    CHECK((policy.parameters().flatten() - theta0).cwiseAbs().maxCoeff() > 0.1);
-    CHECK((q.parameters().flatten() - psi0).cwiseAbs().maxCoeff() > 0.1);
+    check_lockstep<ChainEnv>(cfg, policy, ref_policy, q, true, 32, train_off_policy_ac_discrete);
   }
 }
 
@@ -577,32 +583,14 @@ TEST_CASE("off-policy actor-critic, continuous: train_off_policy_ac_continuous f
           NEEDS_DOUBLE("lockstep to 1e-10 over 280 updates")) {
   OffPolicyConfig cfg = lockstep_config();
   cfg.is_clip = 1.5;
-  LineEnv env, ref_env;
+  const LineEnv env;
   Rng init(41);
   const ad::Mlp pi_net({2, 8, 8, 2}, ad::Activation::ReLU, init);
   const Eigen::VectorXd low = env.action_low(), high = env.action_high();
   const auto lo = static_cast<Scalar>(cfg.log_std_min), hi = static_cast<Scalar>(cfg.log_std_max);
   const SquashedGaussianPolicy policy(pi_net, low, high, lo, hi), ref_policy(pi_net.clone(), low, high, lo, hi);
   ad::Mlp q = q_network_continuous(2, 1, cfg.critic_hidden, ad::Activation::ReLU, init);
-  const ad::Mlp ref_q = q.clone();
-  const Vector theta0 = policy.parameters().flatten(), psi0 = q.parameters().flatten();
-
-  Rng rng(42), ref_rng(42);
-  OffPolicyReference reference(cfg, ref_policy, ref_q, false);
-  const std::vector<OffPolicyRecord> want = reference.run(ref_env, ref_rng);
-  std::vector<OffPolicyRecord> got;
-  const OffPolicyCallback record = [&](long t, double ret, int length, const OffPolicyStats& stats) {
-    got.push_back({t, ret, length, stats, policy.parameters().flatten(), q.parameters().flatten()});
-  };
-  train_off_policy_ac_continuous(cfg, env, policy, q, rng, record);
-  check_same_run(got, want, 1e-10);
-  MESSAGE("episodes " << want.size() << ", terminal rows " << reference.terminal_rows_ << ", clipped "
-                      << reference.clipped_rows_ << " of " << reference.actor_rows_);
-  CHECK(reference.terminal_rows_ > 100);
-  CHECK(reference.clipped_rows_ > reference.actor_rows_ / 20);
-  CHECK(reference.clipped_rows_ < reference.actor_rows_ * 19 / 20);
-  CHECK((policy.parameters().flatten() - theta0).cwiseAbs().maxCoeff() > 0.1);
-  CHECK((q.parameters().flatten() - psi0).cwiseAbs().maxCoeff() > 0.1);
+  check_lockstep<LineEnv>(cfg, policy, ref_policy, q, false, 42, train_off_policy_ac_continuous);
 }
 
 namespace {
