@@ -471,6 +471,8 @@ struct EpisodeRecord {
   DdpgStats stats;
 };
 
+// (Written out instead of calling Interaction and random_action: the reference must not share the
+// code it checks.)
 // train_ddpg's loop written here from the book's pseudocode and DdpgConfig's help: a uniform random
 // warm-up of cfg.warmup steps, then a = clip(mu_theta(s) + clip(eps, -c, c), low, high) with the
 // noise reset at each episode; after the warm-up, every update_every env steps, gradient_steps
