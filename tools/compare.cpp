@@ -126,8 +126,10 @@ int main(int argc, char** argv) {
                 "--reference '" + cfg.reference() + "' is not a finite number");
   }
   return run_program(cli, [&] {
-    make_output_dir(cfg.out(), "--out");  // a bad --out is named first, whatever else is wrong
-    cli.require(!cli.operand_values().empty(), "give at least one RUN folder");
+    if (cli.operand_values().empty()) {
+      make_output_dir(cfg.out(), "--out");  // a bad --out is named first, whatever else is wrong
+      cli.usage_error("give at least one RUN folder");
+    }
     const std::string x_column = cfg.x() == "episodes" ? "" : cfg.x();
 
     // Read every run and put its seeds in their group.
@@ -181,6 +183,7 @@ int main(int argc, char** argv) {
         throw std::runtime_error("--out " + shown(cfg.out()) + " is the run folder " + shown(p) +
                                  ": the comparison would replace the run's outputs; write it elsewhere");
     }
+    make_output_dir(cfg.out(), "--out");  // only now: a bad RUN leaves no folder behind
     make_legends(groups);
 
     const CurveGrid grid = cfg.x() == "episodes" ? CurveGrid::per_episode : CurveGrid::points;

@@ -283,7 +283,9 @@ void read_metrics(const fs::path& file, const std::string& x_column, Seed& seed)
   const std::vector<std::string> header = split(line);
   const auto column = [&](const std::string& c) {
     const auto it = std::find(header.begin(), header.end(), c);
-    if (it == header.end()) throw std::runtime_error(shown(file) + " has no '" + c + "' column");
+    if (it == header.end())
+      throw std::runtime_error(shown(file) + " has no '" + c + "' column" +
+                               (c == "cpu_seconds" ? " (the demos log their CPU time only in summary.json)" : ""));
     return static_cast<std::size_t>(it - header.begin());
   };
   const std::size_t c_return = column("return");
