@@ -16,9 +16,18 @@ void Cli::add(Params& params) {
 
 void Cli::note(const std::string& text) { notes_.push_back(text); }
 
+void Cli::operands(std::string name, std::string help) {
+  operands_name_ = std::move(name);
+  operands_help_ = std::move(help);
+}
+
 std::string Cli::usage() const {
   std::ostringstream s;
-  s << "usage: " << program_ << " [options]\n\n" << description_ << "\n\noptions:\n";
+  s << "usage: " << program_ << " [options]";
+  if (!operands_name_.empty()) s << " " << operands_name_ << " [" << operands_name_ << "...]";
+  s << "\n\n" << description_ << "\n\n";
+  if (!operands_name_.empty()) s << "arguments:\n  " << operands_name_ << "  " << operands_help_ << "\n\n";
+  s << "options:\n";
   for (const ParamBase* p : params_) {
     std::string left = "  " + p->flag() + (p->is_switch() ? "" : " <value>");
     if (left.size() < 28) left.resize(28, ' ');
@@ -89,6 +98,10 @@ void Cli::parse(int argc, const char* const* argv) {
       if (has_value) usage_error(arg + " takes no value, got " + shown(value));
       std::cout << usage();
       std::exit(0);
+    }
+    if (!operands_name_.empty() && !arg.empty() && arg[0] != '-') {
+      operand_values_.push_back(argv[i]);  // argv[i] whole: an operand may contain '='
+      continue;
     }
     ParamBase* p = find(arg);
     if (!p) usage_error("unknown option " + shown(arg));

@@ -14,6 +14,10 @@
 // default, per-environment defaults and range, and exits 0. A usage error exits
 // with status 2 after one line on stderr that names the flag and the value: an unknown flag, a
 // missing or malformed value, a value out of its declared range, a failed require.
+//
+// A program that takes operands (compare's run folders) declares them with operands(); every
+// argument that does not start with '-' is then one, in order. Without that, such an argument is
+// an unknown option, as before.
 #pragma once
 
 #include <string>
@@ -31,12 +35,15 @@ class Cli {
   void add(Params& params);
   // Extra paragraph for --help (e.g. where defaults differ from the book, and why).
   void note(const std::string& text);
+  // Accept operands (arguments not starting with '-'), shown in --help as `name...` with `help`.
+  void operands(std::string name, std::string help);
 
   void parse(int argc, const char* const* argv);
   // After parse: exit 2 with "program: message" unless ok (for combinations of flags).
   void require(bool ok, const std::string& message) const;
   [[noreturn]] void usage_error(const std::string& message) const;
   bool given(const std::string& flag) const;  // was the flag on the command line?
+  const std::vector<std::string>& operand_values() const { return operand_values_; }  // after parse
   const std::string& program() const { return program_; }
   std::string usage() const;
 
@@ -48,6 +55,8 @@ class Cli {
   std::vector<std::string> notes_;
   std::vector<ParamBase*> params_;
   std::vector<std::string> given_;
+  std::string operands_name_, operands_help_;
+  std::vector<std::string> operand_values_;
 };
 
 }  // namespace pgcpp

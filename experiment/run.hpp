@@ -132,7 +132,7 @@ namespace detail {
 class Progress;
 class Experiment;
 // Trailing moving average, m_i = mean(x_{max(0, i-w+1)} .. x_i): how every learning curve of a run
-// (and offpolicy_compare's) is smoothed.
+// (and compare's: experiment/curves.hpp) is smoothed.
 std::vector<double> moving_average(const std::vector<double>& x, int window);
 }  // namespace detail
 

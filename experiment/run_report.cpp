@@ -3,8 +3,64 @@
 #include <cmath>
 #include <limits>
 
+#include "experiment/curves.hpp"
 #include "experiment/run_internal.hpp"
 #include "plot/plot.hpp"
+
+namespace pgcpp {
+
+CurveBand curve_band(const std::vector<SeedReturns>& seeds, CurveGrid grid, int window) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::vector<double>> smooth;
+  for (const SeedReturns& s : seeds) smooth.push_back(detail::moving_average(s.returns, window));
+
+  // at[seed][grid point]: each seed's moving average on the common grid.
+  CurveBand band;
+  std::vector<double>& x = band.x;
+  std::vector<std::vector<double>> at;
+  if (grid == CurveGrid::per_episode) {
+    std::size_t n = 0;
+    for (const auto& m : smooth) n = std::max(n, m.size());
+    for (std::size_t i = 0; i < n; ++i) x.push_back(static_cast<double>(i + 1));
+    for (const auto& m : smooth) {
+      std::vector<double> v(m);
+      v.resize(n, m.empty() ? kNaN : m.back());
+      at.push_back(std::move(v));
+    }
+  } else {
+    double end = 0;
+    for (const SeedReturns& s : seeds) end = std::max(end, s.x.empty() ? 0.0 : s.x.back());
+    const int points = end > 0 ? kCurveGridPoints : 0;
+    for (int p = 1; p <= points; ++p) x.push_back(end * p / points);
+    for (std::size_t k = 0; k < seeds.size(); ++k) {
+      std::vector<double> v;
+      for (double xs : x) {
+        const auto it = std::upper_bound(seeds[k].x.begin(), seeds[k].x.end(), xs);
+        v.push_back(it == seeds[k].x.begin() ? kNaN : smooth[k][static_cast<std::size_t>(it - seeds[k].x.begin() - 1)]);
+      }
+      at.push_back(std::move(v));
+    }
+  }
+
+  band.mean.resize(x.size());
+  band.lo.resize(x.size());
+  band.hi.resize(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    double s = 0, a = INFINITY, b = -INFINITY;
+    for (const auto& v : at) {
+      s += v[i];
+      a = std::min(a, v[i]);
+      b = std::max(b, v[i]);
+    }
+    const bool all = std::all_of(at.begin(), at.end(), [&](const auto& v) { return std::isfinite(v[i]); });
+    band.mean[i] = all ? s / static_cast<double>(at.size()) : kNaN;
+    band.lo[i] = all ? a : kNaN;
+    band.hi[i] = all ? b : kNaN;
+  }
+  return band;
+}
+
+}  // namespace pgcpp
 
 namespace pgcpp::detail {
 
@@ -42,52 +98,11 @@ void write_curve(const std::filesystem::path& path, const std::string& title, Cu
 
 void write_aggregate_curve(const std::filesystem::path& path, const std::string& title, CurveX x_axis,
                            const std::vector<SeedCurve>& seeds, const ExperimentSpec& spec) {
-  std::vector<std::vector<double>> smooth;
-  for (const SeedCurve& s : seeds) smooth.push_back(moving_average(s.returns, kRecentEpisodes));
-
-  // Common x grid up to where the longest run stopped: episode numbers, or 200 env-step points.
-  // At a step count, a seed's value is that of its latest finished episode; a seed that stopped
-  // earlier (early stopping once solved) holds its last moving average, so the curve shows every
-  // seed to its end instead of ending with the fastest one.
-  std::vector<double> x;
-  std::vector<std::vector<double>> at;  // at[seed][grid point]
-  if (x_axis == CurveX::episodes) {
-    std::size_t n = 0;
-    for (const auto& m : smooth) n = std::max(n, m.size());
-    for (std::size_t i = 0; i < n; ++i) x.push_back(static_cast<double>(i + 1));
-    for (const auto& m : smooth) {
-      std::vector<double> v(m);
-      v.resize(n, m.empty() ? kNaN : m.back());
-      at.push_back(std::move(v));
-    }
-  } else {
-    long end = 0;
-    for (const SeedCurve& s : seeds) end = std::max(end, s.end_steps.empty() ? 0L : s.end_steps.back());
-    const int points = end > 0 ? 200 : 0;
-    for (int p = 1; p <= points; ++p) x.push_back(static_cast<double>(end) * p / points);
-    for (std::size_t k = 0; k < seeds.size(); ++k) {
-      std::vector<double> v;
-      for (double xs : x) {
-        const auto it = std::upper_bound(seeds[k].end_steps.begin(), seeds[k].end_steps.end(), static_cast<long>(xs));
-        v.push_back(it == seeds[k].end_steps.begin() ? kNaN : smooth[k][static_cast<std::size_t>(it - seeds[k].end_steps.begin() - 1)]);
-      }
-      at.push_back(std::move(v));
-    }
-  }
-
-  std::vector<double> mean(x.size()), lo(x.size()), hi(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    double s = 0, a = INFINITY, b = -INFINITY;
-    for (const auto& v : at) {
-      s += v[i];
-      a = std::min(a, v[i]);
-      b = std::max(b, v[i]);
-    }
-    const bool all = std::all_of(at.begin(), at.end(), [&](const auto& v) { return std::isfinite(v[i]); });
-    mean[i] = all ? s / static_cast<double>(at.size()) : kNaN;
-    lo[i] = all ? a : kNaN;
-    hi[i] = all ? b : kNaN;
-  }
+  std::vector<SeedReturns> curves;
+  for (const SeedCurve& s : seeds) curves.push_back({std::vector<double>(s.end_steps.begin(), s.end_steps.end()), s.returns});
+  const CurveBand band = curve_band(curves, x_axis == CurveX::episodes ? CurveGrid::per_episode : CurveGrid::points,
+                                    kRecentEpisodes);
+  const auto& [x, mean, lo, hi] = band;
 
   plot::Figure fig(1, 1, 900, 500);
   fig.title(title + " (" + std::to_string(seeds.size()) + " seeds)");

@@ -229,8 +229,11 @@ JOBS = [
     Job("sac", "sac", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256"], est=100, threshold=-200, window=10),
     Job("ddpg", "ddpg", ["--quiet"], seeds=3, full_args=["--steps", "50000", "--hidden", "256,256"], est=60, threshold=-200, window=10),
     Job("mbpo", "mbpo", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256", "--model-steps", "200"], est=230, threshold=-200, window=10),
-    Job("offpolicy_compare", "offpolicy_compare",
-        ["--sac", "{runs}/sac", "--ddpg", "{runs}/ddpg", "--mbpo", "{runs}/mbpo"], est=1,
+    # The three runs above on one figure (tools/compare.cpp): the old offpolicy_compare's 5-episode
+    # smoothing, labels and -200 line.
+    Job("offpolicy_compare", "compare",
+        ["--smooth", "5", "--reference", "-200", "--title", "SAC, DDPG and MBPO on Pendulum-v1",
+         "SAC (3.4.8.2)={runs}/sac", "DDPG (3.4.9)={runs}/ddpg", "MBPO (Section 3.5)={runs}/mbpo"], est=1,
         after=["sac", "ddpg", "mbpo"]),
 ]
 

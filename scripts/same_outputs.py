@@ -87,7 +87,7 @@ CASES = [
     Case("sac", "sac", ["--steps", "1500", "--warmup", "500"], 4.5),
     Case("ddpg", "ddpg", ["--steps", "1500", "--warmup", "500", "--seeds", "2"], 6.0),
     Case("mbpo", "mbpo", ["--steps", "1500", "--warmup", "500", "--model-steps", "20"], 8.0),
-    Case("offpolicy_compare", "offpolicy_compare", ["--sac", "sac", "--ddpg", "ddpg", "--mbpo", "mbpo"], 0.1,
+    Case("compare", "compare", ["--smooth", "5", "--reference", "-200", "SAC=sac", "DDPG=ddpg", "MBPO=mbpo"], 0.1,
          after=["sac", "ddpg", "mbpo"]),
     # Environments: every transition printed with 17 digits (stdout.txt). CartPole pushed right
     # until it terminates (at the 10th step: one more is an error); Pendulum started 3 steps

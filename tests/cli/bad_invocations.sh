@@ -130,22 +130,73 @@ for prog in "$@"; do
     printf '%s' "$header" >> "$huge"
     run_case "$prog" "$huge" --load "$huge"
   fi
-  # offpolicy_compare's run folders.
-  if grep -qE '^  --sac <value>' <<< "$help"; then
-    mkdir -p "$scratch/fifo/seed1" "$scratch/zero/seed1" "$scratch/bigseed/seed99999999999999999999999" \
-             "$scratch/new"$'\n'"line"
-    [ -p "$scratch/fifo/seed1/metrics.csv" ] || mkfifo "$scratch/fifo/seed1/metrics.csv"
-    ln -sf /dev/zero "$scratch/zero/seed1/metrics.csv"
-    printf 'env_steps,return\n200,-1000\n' > "$scratch/bigseed/seed99999999999999999999999/metrics.csv"
-    # Audit bug: a metrics.csv that is a FIFO blocked the open forever.
-    run_case "$prog" "$scratch/fifo/seed1/metrics.csv" --sac "$scratch/fifo" --out "$scratch/compare"
-    # Audit bug: a metrics.csv linked to /dev/zero was read until memory ran out.
-    run_case "$prog" "$scratch/zero/seed1/metrics.csv" --sac "$scratch/zero" --out "$scratch/compare"
-    # Audit bug: a seed<k> folder whose k overflows a long said only "stol", naming no folder.
-    run_case "$prog" "seed99999999999999999999999" --sac "$scratch/bigseed" --out "$scratch/compare"
-    # Audit bug: a folder name with a newline split the one-line error in two.
-    run_case "$prog" "new\nline" --ddpg "$scratch/new"$'\n'"line" --out "$scratch/compare"
+  # ---- compare (tools/compare.cpp): run folders that are not runs ------------------------------
+  if grep -q '^usage: compare ' <<< "$help"; then
+    c="$scratch/compare_runs"
+    # A good single-seed Pendulum run, and the same on CartPole-v1.
+    mkdir -p "$c/good" "$c/cartpole"
+    printf 'env_steps,episode,return,length\n200,1,-1200,200\n400,2,-1100,200\n' > "$c/good/metrics.csv"
+    printf '{"algorithm": "sac", "env": "Pendulum-v1", "seed": 1, "scalar": "double", "hyperparameters": {"alpha": 0.2}}\n' \
+      > "$c/good/summary.json"
+    printf 'env_steps,episode,return,length\n20,1,20,20\n' > "$c/cartpole/metrics.csv"
+    sed 's/Pendulum-v1/CartPole-v1/' "$c/good/summary.json" > "$c/cartpole/summary.json"
+    # seed1/ folders, each a copy of the good run but for what the folder's name says.
+    for bad in empty_folder garbage_metrics garbage_summary fifo_metrics zero_metrics fifo_summary nested_summary \
+               no_summary huge_seed seed_mismatch no_rows nan_return steps_decrease bigseed; do
+      mkdir -p "$c/$bad/seed1" && cp "$c/good/metrics.csv" "$c/good/summary.json" "$c/$bad/seed1/"
+    done
+    rm "$c/empty_folder/seed1/metrics.csv" "$c/empty_folder/seed1/summary.json"
+    head -c 3000 /dev/urandom > "$c/garbage_metrics/seed1/metrics.csv"
+    head -c 3000 /dev/urandom > "$c/garbage_summary/seed1/summary.json"
+    rm "$c/fifo_metrics/seed1/metrics.csv" "$c/zero_metrics/seed1/metrics.csv" "$c/fifo_summary/seed1/summary.json"
+    mkfifo "$c/fifo_metrics/seed1/metrics.csv" "$c/fifo_summary/seed1/summary.json"
+    ln -s /dev/zero "$c/zero_metrics/seed1/metrics.csv"
+    printf '%s' "$(printf '[%.0s' $(seq 100000))" > "$c/nested_summary/seed1/summary.json"
+    rm "$c/no_summary/seed1/summary.json"
+    sed -i 's/"seed": 1/"seed": 99999999999999999999999/' "$c/huge_seed/seed1/summary.json"
+    sed -i 's/"seed": 1/"seed": 2/' "$c/seed_mismatch/seed1/summary.json"
+    printf 'env_steps,episode,return,length\n' > "$c/no_rows/seed1/metrics.csv"
+    printf 'env_steps,episode,return,length\n200,1,nan,200\n' > "$c/nan_return/seed1/metrics.csv"
+    printf 'env_steps,episode,return,length\n400,1,-1,200\n200,2,-1,200\n' > "$c/steps_decrease/seed1/metrics.csv"
+    mv "$c/bigseed/seed1" "$c/bigseed/seed99999999999999999999999"
+    mkdir -p "$c/new"$'\n'"line"
+    o=(--out "$scratch/compare_out")
+    run_case "$prog" "$c/missing" "${o[@]}" "$c/missing"
+    run_case "$prog" "$c/empty_folder" "${o[@]}" "$c/empty_folder"
+    run_case "$prog" "$c/garbage_metrics/seed1/metrics.csv" "${o[@]}" "$c/garbage_metrics"
+    run_case "$prog" "$c/garbage_summary/seed1/summary.json" "${o[@]}" "$c/garbage_summary"
+    # Audit bug (offpolicy_compare): a metrics.csv that is a FIFO blocked the open forever.
+    run_case "$prog" "$c/fifo_metrics/seed1/metrics.csv" "${o[@]}" "$c/fifo_metrics"
+    run_case "$prog" "$c/fifo_summary/seed1/summary.json" "${o[@]}" "$c/fifo_summary"
+    # Audit bug (offpolicy_compare): a metrics.csv linked to /dev/zero was read until memory ran out.
+    run_case "$prog" "$c/zero_metrics/seed1/metrics.csv" "${o[@]}" "$c/zero_metrics"
+    # 100,000 '[': a recursive reader without a depth bound overflows its stack.
+    run_case "$prog" "$c/nested_summary/seed1/summary.json" "${o[@]}" "$c/nested_summary"
+    run_case "$prog" "$c/no_summary/seed1/summary.json" "${o[@]}" "$c/no_summary"
+    run_case "$prog" "$c/huge_seed/seed1/summary.json" "${o[@]}" "$c/huge_seed"
+    run_case "$prog" "$c/seed_mismatch/seed1/summary.json" "${o[@]}" "$c/seed_mismatch"
+    run_case "$prog" "$c/no_rows/seed1/metrics.csv" "${o[@]}" "$c/no_rows"
+    run_case "$prog" "$c/nan_return/seed1/metrics.csv" "${o[@]}" "$c/nan_return"
+    run_case "$prog" "$c/steps_decrease/seed1/metrics.csv" "${o[@]}" "$c/steps_decrease"
+    # Audit bug (offpolicy_compare): a seed<k> folder whose k overflows said only "stol", naming no folder.
+    run_case "$prog" "seed99999999999999999999999" "${o[@]}" "$c/bigseed"
+    # Audit bug (offpolicy_compare): a folder name with a newline split the one-line error in two.
+    run_case "$prog" "new\nline" "${o[@]}" "$c/new"$'\n'"line"
+    # Runs of different environments on one figure.
+    run_case "$prog" "one environment" "${o[@]}" "$c/good" "$c/cartpole"
+    # The same seed twice in one group; one label over two algorithms; an empty label.
+    run_case "$prog" "$c/good" "${o[@]}" "$c/good" "$c/good"
+    sed 's/"sac"/"ddpg"/' "$c/good/summary.json" > "$c/cartpole/summary.json"
+    run_case "$prog" "label 'x'" "${o[@]}" "x=$c/good" "x=$c/cartpole"
+    run_case "$prog" "=$c/good" "${o[@]}" "=$c/good"
+    # No run; --out a run folder (its outputs would be replaced); a reference that is not a number;
+    # --x cpu_seconds on runs that log no CPU time.
+    run_case "$prog" "RUN" "${o[@]}"
+    run_case "$prog" "--out" --out "$c/good" "$c/good"
+    run_case "$prog" "--reference" --reference abc "$c/good"
+    run_case "$prog" "cpu_seconds" --x cpu_seconds "${o[@]}" "$c/good"
   fi
+  # ---- end of compare ----------------------------------------------------------------------------
   if grep -qE '^  --actions-file <value>' <<< "$help"; then
     for f in "$scratch/missing" "$scratch" /dev/zero "$scratch/garbage.safetensors"; do
       run_case "$prog" "$f" --env cartpole --state 0,0,0,0 --actions-file "$f"
