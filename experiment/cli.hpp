@@ -14,6 +14,10 @@
 // default, per-environment defaults and range, and exits 0. A usage error exits
 // with status 2 after one line on stderr that names the flag and the value: an unknown flag, a
 // missing or malformed value, a value out of its declared range, a failed require.
+//
+// Standard output is checked when the program ends (main returns or exit() is called, --help
+// included): if what was written to it (a report, --help) could not all be written, e.g. to a full
+// disk or /dev/full, the program says so in one line on stderr and exits with status 1.
 #pragma once
 
 #include <string>
@@ -22,6 +26,10 @@
 #include "chapter3/common/params.hpp"
 
 namespace pgcpp {
+
+// A command-line value as messages show it: quoted, cut to 80 characters, control characters
+// (a newline) as '?', so that the message stays one line.
+std::string shown_value(const std::string& text);
 
 class Cli {
  public:
