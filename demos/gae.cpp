@@ -11,7 +11,6 @@
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include "chapter3/3_3_3_gae.hpp"
 #include "experiment/demo.hpp"
@@ -27,16 +26,18 @@ struct SweepOptions : Params {
                              "the lambda sweep: comma-separated lambdas in [0, 1], one experiment each (see below)"};
 };
 
+// The same one-line error as every list flag's (detail::split_list): "0.5," and "0.5,,1" are refused.
 std::vector<double> parse_lambdas(const Cli& cli, const std::string& text) {
+  const std::string invalid = "invalid value " + shown_value(text) + " for --lambdas: expected ";
+  std::vector<std::string> items;
+  cli.require(detail::split_list(text, items), invalid + "comma-separated numbers in [0, 1]");
   std::vector<double> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
+  for (const std::string& item : items) {
     double v = 0;
-    cli.require(detail::parse_number(item, v).empty() && v >= 0 && v <= 1,
-                "invalid value '" + text + "' for --lambdas: expected comma-separated numbers in [0, 1]");
+    cli.require(detail::parse_number(item, v).empty() && v >= 0 && v <= 1, invalid + "comma-separated numbers in [0, 1]");
     out.push_back(v);
   }
-  cli.require(!out.empty() && out.size() <= 20, "invalid value '" + text + "' for --lambdas: expected 1 to 20 values");
+  cli.require(out.size() <= 20, invalid + "1 to 20 values");
   return out;
 }
 

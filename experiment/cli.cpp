@@ -1,6 +1,9 @@
 #include "experiment/cli.hpp"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -8,7 +11,30 @@
 
 namespace pgcpp {
 
-Cli::Cli(std::string program, std::string description) : program_(std::move(program)), description_(std::move(description)) {}
+namespace {
+
+char g_program[64] = "pgcpp";  // for the exit handler below, which cannot own a std::string
+
+// Runs at exit, before stdio's own final flush (whose failure nobody would see): everything
+// written to stdout must have reached it, else exit status 1 and one line on stderr.
+void check_stdout_at_exit() {
+  errno = 0;
+  std::cout.flush();
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (flushed && !std::ferror(stdout) && std::cout.good()) return;
+  std::fprintf(stderr, "%s: cannot write to standard output%s%s%s\n", g_program, error ? " (" : "",
+               error ? std::strerror(error) : "", error ? ")" : "");
+  std::_Exit(1);
+}
+
+}  // namespace
+
+Cli::Cli(std::string program, std::string description) : program_(std::move(program)), description_(std::move(description)) {
+  static const bool registered = std::atexit(check_stdout_at_exit) == 0;
+  (void)registered;
+  std::snprintf(g_program, sizeof g_program, "%s", program_.c_str());
+}
 
 void Cli::add(Params& params) {
   for (ParamBase* p : params.all()) params_.push_back(p);
@@ -77,8 +103,7 @@ void Cli::use_env_defaults() {
     if (!given(p->flag())) p->use_env_default(name);
 }
 
-// Shown in messages: long or unprintable values are cut, so the message stays one short line.
-static std::string shown(const std::string& text) {
+std::string shown_value(const std::string& text) {
   std::string s;
   for (char c : text.substr(0, 80)) s += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
   return "'" + s + (text.size() > 80 ? "...'" : "'");
@@ -95,7 +120,7 @@ void Cli::parse(int argc, const char* const* argv) {
       has_value = true;
     }
     if (arg == "--help" || arg == "-h") {
-      if (has_value) usage_error(arg + " takes no value, got " + shown(value));
+      if (has_value) usage_error(arg + " takes no value, got " + shown_value(value));
       std::cout << usage();
       std::exit(0);
     }
@@ -104,22 +129,22 @@ void Cli::parse(int argc, const char* const* argv) {
       continue;
     }
     ParamBase* p = find(arg);
-    if (!p) usage_error("unknown option " + shown(arg));
+    if (!p) usage_error("unknown option " + shown_value(arg));
     if (given(arg)) usage_error(arg + " is given twice");
     if (p->is_switch()) {
-      if (has_value) usage_error(arg + " takes no value, got " + shown(value));
+      if (has_value) usage_error(arg + " takes no value, got " + shown_value(value));
     } else if (!has_value) {
       if (i + 1 >= argc) usage_error("missing value for " + arg);
       value = argv[++i];
     }
     if (std::string expected = p->parse(value); !expected.empty())
-      usage_error("invalid value " + shown(value) + " for " + arg + ": expected " + expected);
+      usage_error("invalid value " + shown_value(value) + " for " + arg + ": expected " + expected);
     given_.push_back(arg);
   }
   use_env_defaults();
   // Defaults are checked too: a demo that changed one must still be in range.
   for (const ParamBase* p : params_)
-    if (std::string why = p->check(); !why.empty()) usage_error(p->flag() + " " + shown(p->text()) + " is " + why);
+    if (std::string why = p->check(); !why.empty()) usage_error(p->flag() + " " + shown_value(p->text()) + " is " + why);
 }
 
 }  // namespace pgcpp

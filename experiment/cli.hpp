@@ -18,6 +18,10 @@
 // A program that takes operands (compare's run folders) declares them with operands(); every
 // argument that does not start with '-' is then one, in order. Without that, such an argument is
 // an unknown option, as before.
+//
+// Standard output is checked when the program ends (main returns or exit() is called, --help
+// included): if what was written to it (a report, --help) could not all be written, e.g. to a full
+// disk or /dev/full, the program says so in one line on stderr and exits with status 1.
 #pragma once
 
 #include <string>
@@ -26,6 +30,10 @@
 #include "chapter3/common/params.hpp"
 
 namespace pgcpp {
+
+// A command-line value as messages show it: quoted, cut to 80 characters, control characters
+// (a newline) as '?', so that the message stays one line.
+std::string shown_value(const std::string& text);
 
 class Cli {
  public:

@@ -56,7 +56,18 @@ double parse_number(const std::string& text, const std::string& flag) {
   return v;
 }
 
-// Numbers separated by commas (and, for files, whitespace).
+// A command-line list: numbers separated by commas, none empty ("1,", "1,,2" are refused, as by
+// every list flag: detail::split_list).
+std::vector<double> parse_flag_list(const std::string& text, const std::string& flag) {
+  std::vector<std::string> items;
+  if (!detail::split_list(text, items))
+    throw UsageError("invalid value " + shown_value(text) + " for " + flag + ": expected comma-separated numbers");
+  std::vector<double> values;
+  for (const std::string& item : items) values.push_back(parse_number(item, flag));
+  return values;
+}
+
+// A file of numbers separated by commas or whitespace.
 std::vector<double> parse_list(const std::string& text, const std::string& flag) {
   std::vector<double> values;
   std::string token;
@@ -125,10 +136,11 @@ int replay(const Cli& cli, const Config& cfg) {
   cli.require(!cfg.state().empty(), "missing --state");
   cli.require(cli.given("--actions") != cli.given("--actions-file"), "give exactly one of --actions and --actions-file");
   const std::unique_ptr<Env> env = make_env(cfg.env);
-  const std::vector<double> state = parse_list(cfg.state, "--state");
-  const std::string action_text = cli.given("--actions") ? cfg.actions() : read_actions_file(cfg.actions_file);
-  const std::vector<double> actions =
-      parse_list(action_text, cli.given("--actions") ? "--actions" : "--actions-file '" + cfg.actions_file() + "'");
+  const std::vector<double> state = parse_flag_list(cfg.state, "--state");
+  const std::vector<double> actions = cli.given("--actions")
+                                          ? parse_flag_list(cfg.actions, "--actions")
+                                          : parse_list(read_actions_file(cfg.actions_file),
+                                                       "--actions-file '" + cfg.actions_file() + "'");
   const int act_dim = env->act_dim();
   if (actions.size() % static_cast<std::size_t>(act_dim) != 0)
     throw UsageError("the number of action values is not a multiple of " + std::to_string(act_dim));
@@ -148,7 +160,6 @@ int replay(const Cli& cli, const Config& cfg) {
                                ": the state, observation or reward is not finite (--state too large for float arithmetic)");
     print_row(*env, r);
   }
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw std::runtime_error("cannot write to stdout");
   return 0;
 }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 
 namespace pgcpp {
 
@@ -151,17 +150,29 @@ std::string sizes_text(const std::vector<int>& v) {
   return s;
 }
 
+bool split_list(const std::string& text, std::vector<std::string>& items) {
+  items.clear();
+  std::string::size_type start = 0;
+  for (;;) {
+    const std::string::size_type comma = text.find(',', start);
+    items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (items.back().empty()) return false;
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
 std::string parse_sizes(const std::string& text, std::vector<int>& out) {
   const std::string expected = "comma-separated layer sizes, e.g. 128,128 (1 to 8 sizes in [1, 4096])";
+  std::vector<std::string> items;
+  if (!split_list(text, items) || items.size() > static_cast<std::size_t>(Param<std::vector<int>>::max_layers))
+    return expected;
   std::vector<int> sizes;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
+  for (const std::string& item : items) {
     long long n = 0;
     if (!parse_integer(item, n).empty() || n < 1 || n > Param<std::vector<int>>::max_width) return expected;
     sizes.push_back(static_cast<int>(n));
   }
-  if (sizes.empty() || text.back() == ',' || sizes.size() > static_cast<std::size_t>(Param<std::vector<int>>::max_layers))
-    return expected;
   out = sizes;
   return "";
 }

@@ -94,6 +94,9 @@ std::string parse_integer(const std::string& text, long long& out);
 std::string parse_unsigned(const std::string& text, unsigned long long& out);
 std::string sizes_text(const std::vector<int>& v);                // {128, 128} -> "128,128"
 std::string parse_sizes(const std::string& text, std::vector<int>& out);
+// The one splitter of every comma-separated list flag (--hidden, gae's --lambdas, env_replay's
+// --state and --actions): false for an empty text or an empty element ("64,", ",64", "64,,64").
+bool split_list(const std::string& text, std::vector<std::string>& items);
 
 // use_env_default and env_defaults_text of every Param<T>, written once; `text` shows a value.
 template <class T>

@@ -11,7 +11,10 @@
 #   - for every flag with a value: text that is not a number, overflowing and non-finite numbers,
 #     values just outside the declared range, a choice that is not one of the choices;
 #   - output folders that cannot be made (under a file, under /dev/null, without permission);
-#   - policy files that are not policy files (missing, a directory, /dev/zero, empty, garbage).
+#   - policy files that are not policy files (missing, a directory, /dev/zero, empty, garbage);
+#   - list flags with an empty element ("0.5,", ",0.5", "0.5,,0.5"), refused like --hidden's;
+#   - standard output that cannot be written (/dev/full): --help of every program, and a short run
+#     of every program that prints a report, must exit 1 saying so, never 0.
 set -u
 scratch=$(mktemp -d)
 trap 'chmod -R u+w "$scratch" 2>/dev/null; rm -rf "$scratch"' EXIT
@@ -24,13 +27,14 @@ printf '\x10\x00\x00\x00\x00\x00\x00\x00{"a":1}' > "$scratch/short.safetensors"
 failures=0
 cases=0
 
-# run_case <program> <what the message must mention> <args...>
+# run_case <program> <what the message must mention> <args...>; stdout goes to $stdout_to.
+stdout_to=/dev/null
 run_case() {
   local prog=$1 expect=$2
   shift 2
   local err="$scratch/stderr" status
   # The bound keeps a hang from stalling the suite; a usage or I/O error takes milliseconds.
-  timeout -s KILL 30 "$prog" "$@" > /dev/null 2> "$err" < /dev/null
+  timeout -s KILL 30 "$prog" "$@" > "$stdout_to" 2> "$err" < /dev/null
   status=$?
   cases=$((cases + 1))
   local lines problem=""
@@ -93,6 +97,11 @@ for prog in "$@"; do
         done
         ;;
     esac
+    # Any other comma-separated list (gae's --lambdas): an empty element is refused, as for --hidden.
+    # Audit bug: "gae --lambdas 0.5," ran (exit 0) while "--hidden 64," was refused.
+    if grep -q "comma-separated" <<< "$line" && [[ "$range" != "1 to "* ]]; then
+      for v in "0.5," ",0.5" "0.5,,0.5" ","; do run_case "$prog" "invalid value '$v' for $flag" "$flag=$v"; done
+    fi
   done < <(grep -E '^  --[a-zA-Z0-9-]+ <value>' <<< "$help")
 
   # Switches: no value, not twice.
@@ -201,11 +210,36 @@ for prog in "$@"; do
     for f in "$scratch/missing" "$scratch" /dev/zero "$scratch/garbage.safetensors"; do
       run_case "$prog" "$f" --env cartpole --state 0,0,0,0 --actions-file "$f"
     done
+    # Its list flags refuse an empty element like every list flag.
+    for v in "0,0,0," ",0,0,0" "0,,0,0"; do run_case "$prog" "--state" --env cartpole --state "$v" --actions 1; done
+    for v in "1," ",1" "1,,0"; do run_case "$prog" "--actions" --env cartpole --state 0,0,0,0 --actions "$v"; done
+  fi
+  # Standard output that cannot be written. Audit bug: "bench --help >/dev/full" exited 0.
+  if [ -w /dev/full ]; then
+    stdout_to=/dev/full
+    run_case "$prog" "standard output" --help
+    stdout_to=/dev/null
   fi
   n=$((cases - before))
   echo "$name: $n bad invocations"
   if [ "$n" -lt 30 ]; then echo "FAIL $name: only $n cases (want >= 30)"; failures=$((failures + 1)); fi
 done
+
+# A short run of each program that prints a report, into /dev/full: exit 1, not 0 (audit bug:
+# bench, gd_sgd and the reports exited 0). Each is found among the programs given by its name.
+if [ -w /dev/full ]; then
+  stdout_to=/dev/full
+  for prog in "$@"; do
+    case "$(basename "$prog")" in
+      bench) run_case "$prog" "standard output" --block-seconds 0.001 --sac-width 8 ;;
+      gd_sgd) run_case "$prog" "standard output" --steps 10 --sgd-steps 10 --runs 2 --out "$scratch/gd_sgd" ;;
+      pg_lemma) run_case "$prog" "standard output" --out "$scratch/pg_lemma" ;;
+      ppo_clip_objective) run_case "$prog" "standard output" --out "$scratch/ppo_clip_objective" ;;
+      env_replay) run_case "$prog" "standard output" --env cartpole --state 0,0,0,0 --actions 1,0 ;;
+    esac
+  done
+  stdout_to=/dev/null
+fi
 
 echo "$cases bad invocations, $failures failures"
 [ "$failures" -eq 0 ]
