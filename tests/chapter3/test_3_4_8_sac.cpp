@@ -552,3 +552,43 @@ TEST_CASE("SAC update (3.67), (3.68), temperature and Polyak step equal an indep
   const double moved = (agent.critic(1).parameters().list()[0].value() - w0).cwiseAbs().maxCoeff();
   CHECK(moved > 1e-3);  // the updates did move the critic: the agreement is not that of two no-ops
 }
+
+#include <cstdlib>
+#include <chrono>
+TEST_CASE("zz scratch sac learning") {
+  const int n_seeds = std::atoi(std::getenv("NSEEDS") ? std::getenv("NSEEDS") : "1");
+  const long steps = std::atol(std::getenv("STEPS") ? std::getenv("STEPS") : "3000");
+  const int width = std::atoi(std::getenv("WIDTH") ? std::getenv("WIDTH") : "32");
+  const int batch = std::atoi(std::getenv("BATCH") ? std::getenv("BATCH") : "64");
+  const int ue = std::atoi(std::getenv("UE") ? std::getenv("UE") : "50");
+  const double lr = std::atof(std::getenv("LR") ? std::getenv("LR") : "1e-3");
+  for (int seed = 1; seed <= n_seeds; ++seed) {
+    auto t0 = std::chrono::steady_clock::now();
+    SacConfig cfg;
+    cfg.steps = steps;
+    cfg.hidden = std::vector<int>{width, width};
+    cfg.batch_size = batch;
+    cfg.update_every = ue;
+    cfg.gradient_steps = ue;
+    cfg.warmup = 1000;
+    cfg.lr_actor = cfg.lr_critic = cfg.lr_alpha = lr;
+    const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+    Rng rng(static_cast<std::uint64_t>(seed));
+    SacAgent agent(cfg, env->spec(), rng);
+    std::vector<double> rets;
+    train_sac(cfg, *env, agent, rng, [&](long, double ret, int, const SacStats&) { rets.push_back(ret); });
+    double eval = 0;
+    for (int e = 0; e < 10; ++e) {
+      Eigen::VectorXd s = env->reset(static_cast<std::uint64_t>(1000 + e));
+      bool done = false;
+      while (!done) {
+        const StepResult r = env->step(agent.policy()->act_mode(s));
+        eval += r.reward / 10;
+        s = r.observation;
+        done = r.terminated || r.truncated;
+      }
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    printf("seed %d eval %.1f last %.1f time %.2f\n", seed, eval, rets.back(), secs);
+  }
+}
