@@ -371,3 +371,47 @@ TEST_CASE("train_mbpo in lockstep with the book's loop written here: buffers, pr
   CHECK(std::abs(agent.alpha() - cfg.alpha) > 1e-3);  // the updates ran
 }
 
+
+
+// Example 3.10 on a budget of seconds: train_mbpo with its defaults except 3000 env steps (15
+// episodes, warm-up 300), SAC at width 32 with minibatches of 32, step sizes 1e-3 and G_rl = 200
+// per round, 3 models of width 64 fitted 20 iterations a round on minibatches of 128, 1000 start
+// states; then the greedy policy over 10 episodes. Measured over seeds 1-10 of the correct code:
+// min -961, mean -429, SD 271 (the untrained policy of seed 1: -1221). The threshold -1000 lies
+// below every seed and 1.6 SD below the mean; a loop that does not learn stays near -1200.
+TEST_CASE("MBPO learns Pendulum-v1: the greedy policy's return after 3000 env steps is above -1000") {
+  MbpoConfig cfg;
+  cfg.steps = 3000;
+  cfg.warmup = 300;
+  cfg.hidden = std::vector<int>{32, 32};
+  cfg.batch_size = 32;
+  cfg.lr_actor = cfg.lr_critic = cfg.lr_alpha = 1e-3;
+  cfg.gradient_steps = 200;
+  cfg.ensemble = 3;
+  cfg.model_hidden = std::vector<int>{64, 64};
+  cfg.model_steps = 20;
+  cfg.model_batch = 128;
+  cfg.rollout_starts = 1000;
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  Rng rng(1);
+  SacAgent agent(cfg, env->spec(), rng);
+  DynamicsEnsemble ensemble(cfg.ensemble, 3, 1, cfg.model_hidden, cfg.lr_model, rng);
+  const auto greedy = [&] {
+    double total = 0;
+    for (int e = 0; e < 10; ++e) {
+      Eigen::VectorXd s = env->reset(static_cast<std::uint64_t>(1000 + e));
+      for (bool done = false; !done;) {
+        const StepResult r = env->step(agent.policy()->act_mode(s));
+        total += r.reward / 10;
+        s = r.observation;
+        done = r.terminated || r.truncated;
+      }
+    }
+    return total;
+  };
+  const double before = greedy();
+  train_mbpo(cfg, *env, agent, ensemble, rng, nullptr);
+  const double after = greedy();
+  MESSAGE("greedy return: untrained " << before << ", after 3000 env steps " << after);
+  CHECK(after > -1000);
+}
