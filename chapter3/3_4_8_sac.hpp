@@ -124,6 +124,7 @@ class SacAgent {
 
   std::shared_ptr<const SquashedGaussianPolicy> policy() const { return policy_; }
   const ad::Mlp& critic(int j) const { return j == 1 ? q1_ : q2_; }  // Q_psi_1, Q_psi_2
+  const ad::Mlp& target_critic(int j) const { return j == 1 ? target1_.target() : target2_.target(); }  // Q_psibar_j
   const SacStats& stats() const { return stats_; }
   double alpha() const;
 
