@@ -16,6 +16,9 @@ Job fields
   threshold, window   "solved": the mean return of the last `window` episodes reaches `threshold`
   after      jobs whose outputs this one reads ("{runs}" in args is the folder holding every job's
              outputs): it starts once they have finished, and reruns whenever one of them does
+  mem_mb     memory one task of it needs on a cluster (gallery.py --slurm: --mem of one seed's task,
+             or per thread of a one-off job that runs --seeds K threads), from the peak RSS measured
+             at --full's settings (README, "On a cluster"), with room to spare
 Card fields
   id, title, section (e.g. "3.2.3"), example ("Example 3.1" or "")
   book       PNG files in figures/book/ (the book's figure), [] for our own extra figures
@@ -45,6 +48,7 @@ class Job:
     threshold: Optional[float] = None
     window: int = 100
     after: list[str] = field(default_factory=list)
+    mem_mb: int = 500
 
 
 @dataclass
