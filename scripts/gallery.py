@@ -622,7 +622,7 @@ def load_cards(path: str):
 
 def main() -> int:
     global _hint_full
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = slurm.OneLineParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true", help="5 seeds per learning curve and the book's budgets")
     ap.add_argument("--build", default="build", help="build directory holding bin/ (default: build)")

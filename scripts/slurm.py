@@ -23,6 +23,7 @@ last line of stderr) instead, and exits non-zero so that afterok dependents neve
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import hashlib
 import json
@@ -85,6 +86,13 @@ class Task:
     after_ok: list[str] = field(default_factory=list)   # names of earlier tasks
     after_any: list[str] = field(default_factory=list)
     log_dir: Path = ROOT / "slurm-logs"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, "prog: message", exit 2 (the project's convention)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message}\n")
 
 
 def add_options(ap) -> None:
@@ -225,7 +233,6 @@ def runner(dir: str, command: list[str], clean: bool = True, stamp_command: Opti
 # The runner (inside a Slurm task)
 
 def run_main(argv: list[str]) -> int:
-    import argparse
     ap = argparse.ArgumentParser(prog="slurm.py run", description="run one pgcpp command inside a Slurm task")
     ap.add_argument("--dir", required=True)
     ap.add_argument("--clean", action="store_true")
@@ -244,6 +251,7 @@ def run_main(argv: list[str]) -> int:
         (d / name).unlink(missing_ok=True)
     stamp_command = json.loads(a.stamp_command) if a.stamp_command else command
     binary = ROOT / command[0]
+    started = time.time()
     start = time.monotonic()
     with open(d / "stdout.txt", "w") as out, open(d / "gallery.log", "w") as err:
         proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)
@@ -270,7 +278,8 @@ def run_main(argv: list[str]) -> int:
         except (OSError, ValueError, KeyError, TypeError):
             pass
     stamp = {"command": stamp_command, "binary_sha256": sha256(binary), "ok": True,
-             "wall_seconds": round(wall, 2), "weight": 1, "finished": now, "slurm_job": where}
+             "wall_seconds": round(wall, 2), "weight": 1, "finished": now, "slurm_job": where,
+             "started_unix": round(started, 3), "finished_unix": round(time.time(), 3)}
     (d / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
     return 0
 

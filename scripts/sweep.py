@@ -50,7 +50,7 @@ def shown(p: Path) -> str:
 
 
 def parse(argv: list[str]):
-    ap = argparse.ArgumentParser(prog="sweep.py", description=__doc__.split("\n\n")[0],
+    ap = slurm.OneLineParser(prog="sweep.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("program", help="an RL demo in BUILD/bin, e.g. sac")
     ap.add_argument("--seeds", type=int, default=3, help="K seeds per point (default: 3)")
