@@ -40,6 +40,98 @@ double thread_cpu_seconds() {
 }
 constexpr int kEvalEpisodes = 20;
 constexpr int kMaxSeeds = 64;  // RunOptions::seeds' range
+
+// Reading back a summary.json that JsonObject wrote (for --aggregate): the members of the top
+// object, each as its raw JSON text, so that a value compares with what JsonObject would write.
+std::size_t skip_json_value(const std::string& t, std::size_t i, const std::string& who) {
+  int depth = 0;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '"') {
+      for (++i; i < t.size() && t[i] != '"'; ++i)
+        if (t[i] == '\\') ++i;
+      if (i >= t.size()) break;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return i;
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      return i;
+    }
+  }
+  throw std::runtime_error(who + ": not a complete JSON object");
+}
+
+std::string trim(const std::string& s) {
+  const std::size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+std::map<std::string, std::string> json_members_of(const std::string& text, const std::string& who) {
+  std::map<std::string, std::string> out;
+  const std::string t = trim(text);
+  if (t.size() < 2 || t.front() != '{' || t.back() != '}') throw std::runtime_error(who + ": not a JSON object");
+  std::size_t i = 1;
+  while (true) {
+    i = t.find_first_not_of(" \t\r\n", i);
+    if (i == std::string::npos || t[i] == '}') break;
+    std::size_t k = i + 1;  // the key: a string without escapes (JsonObject's keys are names)
+    while (t[i] == '"' && k < t.size() && t[k] != '"' && t[k] != '\\') ++k;
+    const std::size_t sep = t[i] == '"' && k < t.size() && t[k] == '"' ? t.find_first_not_of(" \t\r\n", k + 1)
+                                                                        : std::string::npos;
+    if (sep == std::string::npos || t[sep] != ':') throw std::runtime_error(who + ": not a JSON object");
+    const std::string key = t.substr(i + 1, k - i - 1);
+    const std::size_t end = skip_json_value(t, sep + 1, who);
+    out[key] = trim(t.substr(sep + 1, end - sep - 1));
+    i = end + 1;
+    if (t[end] == '}') break;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> read_json_members(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return json_members_of(std::string(std::istreambuf_iterator<char>(in), {}), path.string());
+}
+std::map<std::string, std::string> read_json_members(const std::string& text) { return json_members_of(text, "JSON"); }
+
+// The items of a flat JSON array of numbers, as text.
+std::vector<std::string> json_array_items(const std::string& raw) {
+  const std::string t = trim(raw);
+  if (t.size() < 2 || t.front() != '[' || t.back() != ']') throw std::runtime_error("not a JSON array: " + raw);
+  std::vector<std::string> items;
+  const std::string body = t.substr(1, t.size() - 2);
+  if (trim(body).empty()) return items;
+  for (std::size_t b = 0, e; b <= body.size(); b = e + 1) {
+    e = body.find(',', b);
+    if (e == std::string::npos) e = body.size();
+    items.push_back(trim(body.substr(b, e - b)));
+  }
+  return items;
+}
+
+// A JSON string's text (what detail::json_string writes) back to the string.
+std::string json_unquote(const std::string& raw) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') throw std::runtime_error("not a JSON string: " + raw);
+  std::string out;
+  for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
+    if (raw[i] != '\\') {
+      out += raw[i];
+      continue;
+    }
+    const char c = raw[++i];
+    if (c == 'n') out += '\n';
+    else if (c == 't') out += '\t';
+    else if (c == 'r') out += '\r';
+    else if (c == 'u' && i + 4 < raw.size()) {
+      out += static_cast<char>(std::stoi(raw.substr(i + 1, 4), nullptr, 16));
+      i += 4;
+    } else out += c;
+  }
+  return out;
+}
 }  // namespace
 
 // ---- Command line ----
@@ -47,6 +139,10 @@ constexpr int kMaxSeeds = 64;  // RunOptions::seeds' range
 void check_run_flags(const Cli& cli, RunOptions& run) {
   cli.require(run.load().empty() || run.seeds == 1, "--load evaluates one policy: --seeds must be 1, got " +
                                                         std::to_string(run.seeds()));
+  cli.require(!run.aggregate() || run.load().empty(), "--aggregate trains nothing and loads nothing: drop --load");
+  cli.require(!run.aggregate() || run.seeds() > 1, "--aggregate combines seeds: --seeds must be > 1, got " +
+                                                        std::to_string(run.seeds()));
+  cli.require(!run.aggregate() || !run.out().empty(), "--aggregate reads OUT/seed<s>/: give --out OUT");
   if (!run.load().empty() && !cli.given("--env")) {
     run.env = "";  // taken from the policy file
     return;
@@ -124,6 +220,7 @@ class Experiment {
 
   int train(const TrainFn& train);
   int evaluate_saved(const RestoreFn& restore);
+  int aggregate();
 
  private:
   struct Outcome {
@@ -147,9 +244,10 @@ class Experiment {
   std::vector<Outcome> outcomes_in(const fs::path& top) const;
   void train_seeds(const TrainFn& train, std::vector<Outcome>& outcomes);
   void train_seed(int slot, const TrainFn& train, Outcome& o);
+  void read_seed(Outcome& o) const;
   std::string no_episode_message(long env_steps) const;
   bool write_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
-                       int failures, Clock::time_point t0) const;
+                       int failures, double wall_seconds) const;
   void report_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
                         int failures) const;
   JsonObject seed_summary(const Outcome& o) const;
@@ -327,6 +425,11 @@ JsonObject Experiment::seed_summary(const Outcome& o) const {
       .add("eval_return_std", json_number(o.eval.stddev()))
       .add("eval_episodes", std::to_string(o.eval.returns.size()))
       .add("eval_seed_first", std::to_string(evaluation_seed(o.seed)))
+      .add("eval_returns", [&] {
+        std::vector<std::string> r;
+        for (double v : o.eval.returns) r.push_back(json_number(v));
+        return json_array(r);
+      }())
       .add("architecture", json_string(o.architecture))
       .add("parameter_count", std::to_string(o.parameter_count));
   return common_tail(std::move(j));
@@ -469,13 +572,12 @@ void Experiment::train_seeds(const TrainFn& train, std::vector<Outcome>& outcome
 // The files of a multi-seed run at its top (summary.json, curve.svg over the seeds that
 // finished) and, unless --quiet, their one-line report. False, said on stderr, if writing failed.
 bool Experiment::write_aggregate(const std::vector<Outcome>& outcomes, const fs::path& top, const std::string& label,
-                                 int failures, Clock::time_point t0) const {
+                                 int failures, double wall_seconds) const {
   try {
     std::vector<SeedCurve> curves;
     for (const Outcome& o : outcomes)
       if (o.ok) curves.push_back({o.returns, o.end_steps});
-    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-    aggregate_summary(outcomes, wall).save(top / "summary.json");
+    aggregate_summary(outcomes, wall_seconds).save(top / "summary.json");
     write_aggregate_curve(top / "curve.svg", curve_title(), spec_.x_axis, curves, spec_);
     if (!run_.quiet()) report_aggregate(outcomes, top, label, failures);
   } catch (const std::exception& e) {
@@ -527,9 +629,100 @@ int Experiment::train(const TrainFn& train) {
     report(o);
     failures += !o.ok;
   }
-  const bool aggregate_ok = k == 1 || failures == k || write_aggregate(outcomes, top, label, failures, t0);
+  const bool aggregate_ok = k == 1 || failures == k ||
+                            write_aggregate(outcomes, top, label, failures,
+                                            std::chrono::duration<double>(Clock::now() - t0).count());
   if (before) record_outputs(top, before->written());
   return aggregate_ok && failures == 0 ? 0 : 1;
+}
+
+// --aggregate: the seeds ran as separate single-seed runs into top/seed<s>/; read them back and
+// write what train() writes at the top. Every number read is one that train() would have held
+// (metrics.csv and summary.json hold doubles in their shortest round-trip form), so the files
+// are the same except wall_seconds.
+int Experiment::aggregate() {
+  const fs::path top = top_folder();
+  std::vector<Outcome> outcomes = outcomes_in(top);
+  int failures = 0;
+  double wall = 0;
+  for (Outcome& o : outcomes) {
+    read_seed(o);
+    failures += !o.ok;
+    wall = std::max(wall, o.wall_seconds);
+    report(o);
+  }
+  if (failures == run_.seeds())
+    throw std::runtime_error("--aggregate: no seed finished in " + top.string() + " (no seed<s>/summary.json)");
+  std::vector<std::string> names;
+  for (const Outcome& o : outcomes) names.push_back(o.dir.filename().string() + "/");
+  record_outputs(top, names);
+  const bool ok = write_aggregate(outcomes, top, seeds_label(), failures, wall);
+  record_outputs(top, {"summary.json", "curve.svg"});
+  return ok && failures == 0 ? 0 : 1;
+}
+
+// One seed's results from its folder; o.ok = false (with the reason) when it has no summary.json.
+// Throws when the folder holds another experiment's results.
+void Experiment::read_seed(Outcome& o) const {
+  const fs::path summary_path = o.dir / "summary.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(summary_path, ec)) {
+    o.error = "no " + summary_path.string() + " (the seed did not finish)";
+    return;
+  }
+  const std::map<std::string, std::string> s = read_json_members(summary_path);
+  auto field = [&](const std::string& key) -> const std::string& {
+    const auto it = s.find(key);
+    if (it == s.end()) throw std::runtime_error(summary_path.string() + ": no \"" + key + "\"");
+    return it->second;
+  };
+  auto number = [&](const std::string& key) {
+    const std::string& t = field(key);
+    if (t == "null") return std::numeric_limits<double>::quiet_NaN();
+    double v = 0;
+    if (!detail::parse_number(t, v).empty()) throw std::runtime_error(summary_path.string() + ": \"" + key + "\" is not a number");
+    return v;
+  };
+  const std::string other = summary_path.string() + " was written by another experiment than this command: its ";
+  if (field("algorithm") != json_string(run_.algorithm)) throw std::runtime_error(other + "algorithm is " + field("algorithm"));
+  if (field("env") != json_string(run_.env())) throw std::runtime_error(other + "env is " + field("env"));
+  if (field("seed") != std::to_string(o.seed)) throw std::runtime_error(other + "seed is " + field("seed"));
+  JsonObject mine = common_tail(JsonObject{});
+  if (field("hyperparameters") + field("scalar") != read_json_members(mine.str()).at("hyperparameters") +
+                                                        read_json_members(mine.str()).at("scalar"))
+    throw std::runtime_error(other + "hyperparameters (or scalar type) differ");
+  o.env_steps = static_cast<long>(number("env_steps"));
+  o.episodes = static_cast<long>(number("episodes"));
+  o.wall_seconds = number("wall_seconds");
+  o.cpu_seconds = number("cpu_seconds");
+  o.final_return = number("final_return");
+  o.architecture = json_unquote(field("architecture"));
+  o.parameter_count = static_cast<long>(number("parameter_count"));
+  for (const std::string& v : json_array_items(field("eval_returns"))) {
+    double r = 0;
+    if (!detail::parse_number(v, r).empty()) throw std::runtime_error(summary_path.string() + ": eval_returns holds " + v);
+    o.eval.returns.push_back(r);
+  }
+  // The curve: env_steps (column 1) and return (column 3) of every metrics.csv row.
+  const fs::path csv = o.dir / "metrics.csv";
+  std::ifstream in(csv);
+  if (!in) throw std::runtime_error("cannot read " + csv.string());
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("env_steps,episode,return,length", 0) != 0) throw std::runtime_error(csv.string() + ": not a metrics.csv");
+  for (long row = 2; std::getline(in, line); ++row) {
+    const std::size_t c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+    double steps = 0, ret = 0;
+    if (c3 == std::string::npos || !detail::parse_number(line.substr(0, c1), steps).empty() ||
+        !detail::parse_number(line.substr(c2 + 1, c3 - c2 - 1), ret).empty())
+      throw std::runtime_error(csv.string() + ": line " + std::to_string(row) + " is not a metrics row");
+    o.end_steps.push_back(static_cast<long>(steps));
+    o.returns.push_back(ret);
+  }
+  if (static_cast<long>(o.returns.size()) != o.episodes)
+    throw std::runtime_error(csv.string() + " has " + std::to_string(o.returns.size()) + " rows, its summary.json " +
+                             std::to_string(o.episodes) + " episodes");
+  o.ok = true;
 }
 
 int Experiment::evaluate_saved(const RestoreFn& restore) {
@@ -629,6 +822,14 @@ int run_experiment(const RunOptions& run, const ExperimentSpec& spec, const Trai
   }
   detail::Experiment experiment(checked, spec);
   if (!checked.load().empty()) return experiment.evaluate_saved(restore);
+  if (checked.aggregate()) {
+    try {
+      return experiment.aggregate();
+    } catch (const std::exception& e) {
+      std::cerr << who << e.what() << "\n";
+      return 1;
+    }
+  }
   if (checked.env().empty()) {
     std::cerr << who << "no environment given\n";
     return 2;

@@ -32,7 +32,8 @@
 //   summary.json      at the end: algorithm, env, seed, env_steps, episodes, wall_seconds,
 //                     final_return (mean of the last 20 training episodes), eval_return_mean,
 //                     eval_return_std (population std) over 20 episodes of the final policy's
-//                     mode action from env seeds evaluation_seed(seed) + i, eval_length_mean,
+//                     mode action from env seeds evaluation_seed(seed) + i, eval_returns (each
+//                     episode's, so that seeds run apart can be aggregated exactly), eval_length_mean,
 //                     architecture, parameter_count, scalar, hyperparameters {...}.
 //   curve.svg         return of every training episode (faint) and its moving average over 20
 //                     episodes, against episodes or env steps, titled "<figure>, <env id>".
@@ -42,6 +43,15 @@
 // in DIR/seed<s>/ (DIR defaults to runs/<algorithm>-<env>-seeds<N>-<N+K-1>/); DIR itself gets the
 // aggregate summary.json (means over seeds and per-seed lists) and curve.svg (mean over seeds
 // of the moving averages, with a min–max band).
+//
+// A cluster runs the seeds of one experiment as separate jobs: `--seed s --out DIR/seed<s>` for
+// each s writes the same seed<s>/ files as one --seeds K run (metrics.csv byte for byte; each
+// seed's summary.json lists its evaluation returns, eval_returns), and then `--seeds K --out DIR
+// --aggregate` (with the same hyperparameters) trains nothing: it reads DIR/seed<s>/summary.json
+// and metrics.csv and writes DIR's summary.json and curve.svg as the --seeds K run would have
+// (wall_seconds: the longest seed's). A seed folder without summary.json is a failed seed (listed
+// in failed_seeds; exit 1); a summary made with other hyperparameters, another algorithm,
+// environment or seed is an error (exit 1), never mixed in.
 //
 //
 // Every folder a run writes in also gets .pgcpp_outputs, the list of the files and folders (ending
@@ -90,9 +100,13 @@ struct RunOptions : Params {
                          "output folder (\"\" = runs/<algorithm>-<env>-seed<N>, or -seeds<N>-<M> with --seeds)"};
   Param<bool> quiet{this, "--quiet", false, "no progress line and no report, only errors"};
   Param<std::string> load{this, "--load", "", "evaluate and draw a saved policy file instead of training"};
+  Param<bool> aggregate{this, "--aggregate", false,
+                        "train nothing: write --out's summary.json and curve.svg from the seed<s>/ folders that "
+                        "single-seed runs (--seed s --out OUT/seed<s>) wrote, as --seeds K does"};
 };
 
-// After cli.parse: exits 2 (through cli.require) for --load with --seeds > 1; then rewrites
+// After cli.parse: exits 2 (through cli.require) for --load with --seeds > 1, and for --aggregate
+// without --out, with --seeds 1 or with --load; then rewrites
 // run.env as the Gymnasium id ("CartPole-v1"). With --load and no --env, run.env is left empty
 // (the environment comes from the policy file).
 void check_run_flags(const Cli& cli, RunOptions& run);

@@ -5,6 +5,8 @@
                                         learning curve (mean and band; 2 for SAC and MBPO); about 17 minutes on 2 cores
   python3 scripts/gallery.py --full     5 seeds and the book's budgets (much longer; same folders, so the
                                         default run afterwards reruns those jobs)
+  python3 scripts/gallery.py --full --slurm [--partition P --time T --account A --sbatch-arg ARG]
+                                        the same on a Slurm cluster (README, "On a cluster")
 
 Runs the jobs of scripts/gallery_cards.py (the data: which demo makes which figure, the book's
 statement about each figure and the numeric criterion its card checks) from the repository root,
@@ -14,6 +16,15 @@ job whose stamp matches the current build and command is not run again, so an in
 gallery resumes where it stopped (--force runs everything). A card whose demo is not built (not
 in <build>/bin) says "not implemented yet — Section 3.x". The page needs nothing from the
 network: it links the SVGs in figures/runs/ and the book's PNGs in figures/book/.
+
+With --slurm nothing runs here: the jobs are submitted with sbatch (scripts/slurm.py), each seed of
+a learning curve as one task of an array (`--seed s --out figures/runs/<job>/seed<s>`), then one
+task per such job that aggregates its seeds (`--seeds K --aggregate`: the summary.json and
+curve.svg that one local --seeds K run writes, and the job's stamp with that local command), jobs
+that read other jobs' outputs after those (afterok), and last a task that writes the page
+(--page-only, afterany: also when something failed). A (job, seed) whose outputs are up to date is
+not resubmitted, so after a node failure the same command submits only what is missing.
+--dry-run prints the submission script instead.
 
 Exit status: 0 when every job that ran succeeded (a card marked ✗ is a result, not an error), 1
 if a demo failed (its card shows the error; the page is still written), 2 on a usage error,
@@ -42,6 +53,7 @@ from typing import Optional
 sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gallery_cards  # noqa: E402
+import slurm  # noqa: E402
 from gallery_cards import Card, Job  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -501,10 +513,116 @@ are written by <code>plot/</code> and the demos in <code>demos/</code>; this pag
 
 
 # ---------------------------------------------------------------------------------------------
+# --slurm: the same jobs as sbatch tasks (scripts/slurm.py)
+
+def seed_command(job: Job, binary: Path, out: Path, full: bool, seed: str) -> list[str]:
+    """One seed of a learning-curve job: command_for's command with --seed s instead of --seeds K,
+    into out = figures/runs/<job>/seed<s> (what the K-seed run writes there, byte for byte)."""
+    cmd = command_for(job, binary, out, full)
+    i = cmd.index("--seeds")
+    return cmd[:i] + ["--seed", seed] + cmd[i + 2:]
+
+
+def job_cpus(job: Job, full: bool) -> int:
+    """Threads of one task of a job: 1 per seed task; a one-off job runs its --seeds K in K threads."""
+    args = job.args + (job.full_args if full else job.quick_args)
+    return int(args[args.index("--seeds") + 1]) if "--seeds" in args else 1
+
+
+def slurm_plan(jobs: dict, build: Path, runs_dir: Path, out: Path, args) -> tuple[list[slurm.Task], list[str], dict]:
+    """The tasks to submit, the jobs up to date, and per job to (re)run the seeds kept (up to date)."""
+    plan: list[slurm.Task] = []
+    skipped: list[str] = []
+    keep: dict[str, set[str]] = {}
+    last: dict[str, str] = {}  # job id -> the task that finishes it
+    log_dir = out / "slurm"
+    for j in jobs.values():  # JOBS lists a job after its inputs
+        binary = build / "bin" / j.exe
+        if not binary.exists() or (args.only and j.id not in args.only):
+            continue
+        d = runs_dir / j.id
+        cmd = command_for(j, binary, d, args.full)
+        sha = sha256(binary)
+        rerun_inputs = any(a in last for a in j.after)
+        if slurm.up_to_date(d, cmd, sha) and not args.force and not rerun_inputs:
+            skipped.append(j.id)
+            continue
+        after = [last[a] for a in j.after if a in last]
+        k = (5 if args.full else j.seeds) if j.seeds else 1
+        if k > 1:
+            todo, keep[j.id] = [], set()
+            for s in range(1, k + 1):
+                sd = d / f"seed{s}"
+                if not args.force and not rerun_inputs and \
+                        slurm.up_to_date(sd, seed_command(j, binary, sd, args.full, str(s)), sha):
+                    keep[j.id].add(sd.name)
+                else:
+                    todo.append(s)
+            if todo:
+                sd = shown_path(d) + "/seed$SLURM_ARRAY_TASK_ID"
+                body = slurm.runner(sd, seed_command(j, binary, ROOT / sd, args.full, "$SLURM_ARRAY_TASK_ID"))
+                plan.append(slurm.Task(f"{j.id}-seeds", body, todo, 1, j.mem_mb, after, log_dir=log_dir))
+            body = slurm.runner(shown_path(d), cmd + ["--aggregate"], clean=False, stamp_command=cmd,
+                                wall_from=shown_path(d / "summary.json"))
+            plan.append(slurm.Task(j.id, body, [], 1, j.mem_mb, [f"{j.id}-seeds"] if todo else after,
+                                   log_dir=log_dir))
+        else:
+            plan.append(slurm.Task(j.id, slurm.runner(shown_path(d), cmd), [], job_cpus(j, args.full),
+                                   j.mem_mb * job_cpus(j, args.full), after, log_dir=log_dir))
+        last[j.id] = j.id
+    page = ["python3", "scripts/gallery.py", "--page-only", "--build", shown_path(build), "--out", shown_path(out)]
+    page += (["--full"] if args.full else []) + (["--cards", args.cards] if args.cards else [])
+    plan.append(slurm.Task("page", "exec " + shlex.join(page), [], 1, 1000, [], list(last.values()),
+                           log_dir=log_dir))
+    return plan, skipped, keep
+
+
+def clear_for_submission(runs_dir: Path, plan: list[slurm.Task], keep: dict) -> None:
+    """What a local run's rmtree does before a job: a job about to run keeps nothing of an earlier
+    run in its folder but its up-to-date seeds (so a page never shows an old seed or stamp)."""
+    for t in plan:
+        if t.name == "page" or t.name.endswith("-seeds"):
+            continue
+        d = runs_dir / t.name
+        if not d.is_dir():
+            continue
+        for p in d.iterdir():
+            if p.name in keep.get(t.name, set()):
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+
+
+def failure_of(d: Path) -> str:
+    """The message a Slurm task left (gallery_failed.json) in a job's folder or a seed's, or ""."""
+    for f in [d / slurm.FAILED] + sorted(d.glob("seed*/" + slurm.FAILED)):
+        try:
+            info = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        where = f.parent.name + ": " if f.parent != d else ""
+        return f"{d.name}: {where}exit {info.get('exit')}: {info.get('message', '')} " \
+               f"(its messages: {shown_path(f.parent / 'gallery.log')})"
+    return ""
+
+
+def load_cards(path: str):
+    """The jobs and cards: scripts/gallery_cards.py, or a file of the same form (--cards)."""
+    if not path:
+        return gallery_cards
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("pgcpp_cards", ROOT / path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["pgcpp_cards"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
 
 def main() -> int:
     global _hint_full
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = slurm.OneLineParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true", help="5 seeds per learning curve and the book's budgets")
     ap.add_argument("--build", default="build", help="build directory holding bin/ (default: build)")
@@ -514,14 +632,26 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", metavar="JOB", help="run only these jobs (the page shows all cards)")
     ap.add_argument("--page-only", action="store_true", help="run nothing; write the page from existing outputs")
     ap.add_argument("--list", action="store_true", help="list the jobs and whether each is built and up to date")
+    ap.add_argument("--cards", default="", metavar="FILE",
+                    help="jobs and cards from FILE, a file like scripts/gallery_cards.py (default: that one)")
+    slurm.add_options(ap)
     args = ap.parse_args()
     _hint_full = args.full
+    jobs_given = any(a == "--jobs" or a.startswith("--jobs=") for a in sys.argv[1:])
     if args.jobs < 1 or args.jobs > 256:
         ap.error(f"--jobs must be in [1, 256], got {args.jobs}")
+    options = slurm.check_options(ap, args)
+    if args.slurm:
+        for flag, given in (("--page-only", args.page_only), ("--list", args.list), ("--jobs", jobs_given)):
+            if given:
+                ap.error(f"{flag} cannot be combined with --slurm (the cluster runs the jobs)")
+    if args.cards and not (ROOT / args.cards).is_file():
+        ap.error(f"--cards: no file {args.cards!r}")
+    cards = load_cards(args.cards)
     build = (ROOT / args.build).resolve() if not Path(args.build).is_absolute() else Path(args.build)
     out = (ROOT / args.out).resolve() if not Path(args.out).is_absolute() else Path(args.out)
-    jobs = {j.id: j for j in gallery_cards.JOBS}
-    for c in gallery_cards.CARDS:
+    jobs = {j.id: j for j in cards.JOBS}
+    for c in cards.CARDS:
         if c.job is not None and c.job not in jobs:
             print(f"gallery: card {c.id} names unknown job {c.job!r} (scripts/gallery_cards.py)", file=sys.stderr)
             return 2
@@ -535,6 +665,21 @@ def main() -> int:
         return 1
     runs_dir = out / "runs"
     book_dir = ROOT / "figures" / "book"
+
+    if args.slurm:
+        plan, skipped, keep = slurm_plan(jobs, build, runs_dir, out, args)
+        arrays = sum(len(t.array) for t in plan)
+        missing = [j.id for j in jobs.values() if not (build / "bin" / j.exe).exists()]
+        print(f"gallery: --slurm: {len(plan)} submissions ({arrays} array tasks); up to date, not resubmitted: "
+              f"{', '.join(skipped) or 'none'}" + (f"; not built, not run: {', '.join(missing)}" if missing else ""),
+              file=sys.stderr)
+        if not args.dry_run:
+            clear_for_submission(runs_dir, plan, keep)
+        status = slurm.submit(plan, options, args.dry_run, "gallery")
+        if status == 0 and not args.dry_run:
+            print(f"gallery: the page will be {shown_path(out / 'index.html')} once the tasks have run "
+                  f"(squeue --me; their logs: {shown_path(out / 'slurm')}/)", file=sys.stderr)
+        return status
 
     cores = args.jobs
     tasks, current, skipped = [], {}, []
@@ -561,7 +706,7 @@ def main() -> int:
                 (args.only and j.id not in args.only):
             skipped.append(j.id)
             continue
-        figs = [c.title.split(" — ")[0] for c in gallery_cards.CARDS if c.job == j.id and c.title.startswith("Fig.")]
+        figs = [c.title.split(" — ")[0] for c in cards.CARDS if c.job == j.id and c.title.startswith("Fig.")]
         label = j.id + (f" ({', '.join(figs)})" if figs else "")
         tasks.append(Task(j, cmd, d, binary, weight, est, label))
     if args.list:
@@ -590,7 +735,9 @@ def main() -> int:
                 runs[jid] = load_run(jobs[jid], d, json.loads(stamp_path.read_text()), current[jid])
             except (OSError, ValueError, KeyError) as ex:
                 errors[jid] = f"{jid}: cannot read its outputs in {shown_path(d)}: {ex}"
-    for c in gallery_cards.CARDS:
+        elif jid not in errors and failure_of(d):  # a Slurm task's failure (local runs leave none)
+            errors[jid] = failure_of(d)
+    for c in cards.CARDS:
         if c.job is None or c.job not in current:
             states[c.id] = "todo"
         elif c.job in runs:
@@ -607,7 +754,7 @@ def main() -> int:
             "build": shown_path(build), "commit": git_describe(),
             "written": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "wall": f"{fmt_time(wall)} ({len(tasks)} jobs run, {len(skipped)} up to date)"}
-    write_page(page, gallery_cards.CARDS, jobs, runs, states, errors, book_dir, info,
+    write_page(page, cards.CARDS, jobs, runs, states, errors, book_dir, info,
                {j: c["command"] for j, c in current.items()})
     print(f"gallery: {len(tasks)} jobs run in {wall:.1f} s ({cores} cores); wrote {shown_path(page)}",
           file=sys.stderr)

@@ -16,6 +16,9 @@ Job fields
   threshold, window   "solved": the mean return of the last `window` episodes reaches `threshold`
   after      jobs whose outputs this one reads ("{runs}" in args is the folder holding every job's
              outputs): it starts once they have finished, and reruns whenever one of them does
+  mem_mb     memory one task of it needs on a cluster (gallery.py --slurm: --mem of one seed's task,
+             or per thread of a one-off job that runs --seeds K threads), from the peak RSS measured
+             at --full's settings (README, "On a cluster"), with room to spare
 Card fields
   id, title, section (e.g. "3.2.3"), example ("Example 3.1" or "")
   book       PNG files in figures/book/ (the book's figure), [] for our own extra figures
@@ -45,6 +48,7 @@ class Job:
     threshold: Optional[float] = None
     window: int = 100
     after: list[str] = field(default_factory=list)
+    mem_mb: int = 200
 
 
 @dataclass
@@ -197,6 +201,13 @@ def _pg_lemma(run):
 
 # ---------------------------------------------------------------------------------------------
 # Jobs: one demo invocation each (a job may feed several cards).
+#
+# On a cluster (gallery.py --slurm) each seed is a task of 1 CPU and mem_mb = 200 MB (a one-off
+# job with --seeds K: K CPUs, K x 200 MB). Peak RSS of one seed measured with /usr/bin/time -f %M
+# (short budgets; the replay buffers' full 50k transitions measured separately, 13-15 MB):
+# REINFORCE 6-69 MB, with a baseline 16-18 MB, actor-critic 14 MB, GAE 71 MB (1500 episodes),
+# off-policy AC 7 MB, NPG/TRPO 23 MB, PPO 8-9 MB, SAC (width 256) 27 MB, discrete SAC 10 MB, DDPG
+# (256) 20 MB, MBPO (256) 38 MB, gd_sgd 30 MB, pg_lemma 5 MB: 200 MB leaves room for the runner.
 
 JOBS = [
     Job("gd_sgd", "gd_sgd", est=2),

@@ -3,9 +3,18 @@
 # CMake >= 3.25, Eigen 3.4, doctest and Python 3 (for scripts/equation_index.py; standard library
 # only). Installs only the packages that are missing, as root or through sudo; prints what to do
 # when it can do neither. Safe to run again.
+#
+#   bash scripts/setup.sh             the build and the tests
+#   bash scripts/setup.sh --cluster   also Slurm (slurm-wlm: munge, slurmctld, slurmd, sbatch), for the
+#                                     cluster test (ctest --preset cluster) or to submit from this machine
 set -euo pipefail
 
 packages=(cmake make g++ libeigen3-dev doctest-dev python3)
+case "${1:-}" in
+  "") ;;
+  --cluster) packages+=(slurm-wlm) ;;
+  *) echo "setup: unknown option '$1' (only --cluster)" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

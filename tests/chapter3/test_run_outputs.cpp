@@ -394,6 +394,59 @@ TEST_CASE("the same seed gives a byte-identical metrics.csv, also with --seeds i
   CHECK(read(e1 / "seed2" / "metrics.csv") == read(e2 / "seed2" / "metrics.csv"));
 }
 
+// summary.json without its wall_seconds line (the one number that differs between two runs).
+std::string without_wall_seconds(const std::string& json) {
+  std::istringstream in(json);
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("\"wall_seconds\"") == std::string::npos) out += line + "\n";
+  return out;
+}
+
+// Bugs: --aggregate pooling the evaluation from per-seed means (last digits differ), taking a
+// seed's env_steps from its last metrics row (a step budget ends inside an episode), reading the
+// wrong metrics.csv column, or dropping a seed.
+TEST_CASE("--aggregate of seeds run one by one writes the summary.json and curve.svg of one --seeds K run") {
+  const fs::path k = scratch("agg_k"), apart = scratch("agg_apart");
+  const std::string flags = " --quiet --env pendulum --episodes 40 --steps 1050 --seed 2 ";
+  REQUIRE(run_example(flags + "--seeds 3 --out " + k.string()) == 0);
+  for (int s = 2; s <= 4; ++s)
+    REQUIRE(run_example(" --quiet --env pendulum --episodes 40 --steps 1050 --seed " + std::to_string(s) +
+                        " --out " + (apart / ("seed" + std::to_string(s))).string()) == 0);
+  REQUIRE(run_example(flags + "--seeds 3 --aggregate --out " + apart.string()) == 0);
+  for (int s = 2; s <= 4; ++s) {
+    const fs::path seed = "seed" + std::to_string(s);
+    CHECK(read(k / seed / "metrics.csv") == read(apart / seed / "metrics.csv"));
+  }
+  CHECK(parse_json_file(apart / "seed3" / "summary.json").at("env_steps") == "1050");  // 5 episodes and 50 steps
+  CHECK(read(k / "curve.svg") == read(apart / "curve.svg"));
+  CHECK(without_wall_seconds(read(k / "summary.json")) == without_wall_seconds(read(apart / "summary.json")));
+  CHECK(read(k / kOutputsManifest) == read(apart / kOutputsManifest));
+
+  // A seed that did not finish is a failed seed, as in a --seeds K run: listed, not averaged, exit 1.
+  fs::remove(apart / "seed4" / "summary.json");
+  CHECK(run_example(flags + "--seeds 3 --aggregate --out " + apart.string()) == 1);
+  const auto partial = parse_json_file(apart / "summary.json");
+  CHECK(partial.at("failed_seeds") == "[4]");
+  CHECK(partial.at("eval_episodes") == "40");
+}
+
+// Bug: --aggregate mixing in seeds that ran with other settings (or of another algorithm/seed).
+TEST_CASE("--aggregate refuses seed folders made with other hyperparameters, and needs --out and --seeds > 1") {
+  const fs::path out = scratch("agg_other");
+  for (int s = 1; s <= 2; ++s)
+    REQUIRE(run_example("--quiet --episodes 10 --seed " + std::to_string(s) + " --out " +
+                        (out / ("seed" + std::to_string(s))).string()) == 0);
+  CHECK(run_example("--quiet --episodes 10 --sigma 0.3 --seeds 2 --aggregate --out " + out.string()) == 1);
+  CHECK(!fs::exists(out / "summary.json"));
+  fs::copy(out / "seed1", out / "seed3");  // seed 1's results in seed 3's folder
+  CHECK(run_example("--quiet --episodes 10 --seed 2 --seeds 2 --aggregate --out " + out.string()) == 1);
+  CHECK(!fs::exists(out / "summary.json"));
+  CHECK(run_example("--quiet --episodes 10 --seeds 2 --aggregate --out " + out.string()) == 0);
+  CHECK(run_example("--quiet --episodes 10 --seeds 2 --aggregate") == 2);
+  CHECK(run_example("--quiet --episodes 10 --aggregate --out " + out.string()) == 2);
+}
+
 TEST_CASE("a multi-seed run against env steps, on Pendulum, draws the aggregate curve") {
   const fs::path out = scratch("pendulum");
   ExperimentSpec spec = fake_spec();
