@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -174,6 +175,31 @@ TEST_CASE("shuffle_indices is a permutation, and gather_rows takes the rows it n
     CHECK(out(r, 1) == -out(r, 0));
   }
   CHECK_THROWS_AS(gather_rows(x, index, 98, 5, out), std::invalid_argument);
+}
+
+// shuffle_indices draws every permutation with probability 1/n!: over 6000 shuffles of 3 indices
+// each of the 6 permutations is counted binomial(6000, 1/6) times, within 5 standard deviations
+// (sd = 28.9; false-fail rate < 1e-5 over the 6 counts). Catches an off-by-one in Fisher-Yates
+// (j drawn from 0..i-1, Sattolo's algorithm: only the 2 cyclic permutations) or a swap that skips
+// index 0: still permutations, so the test above passes, but minibatches (PPO's epochs, the value
+// fit, REINFORCE's baseline fit) would not be uniform.
+TEST_CASE("shuffle_indices draws each permutation of 3 indices with probability 1/6") {
+  Rng rng(21);
+  std::vector<int> index;
+  std::vector<long> count(9, 0);  // keyed by 3 * index[0] + index[1]
+  const long draws = 6000;
+  for (long k = 0; k < draws; ++k) {
+    shuffle_indices(index, 3, rng);
+    ++count[static_cast<std::size_t>(3 * index[0] + index[1])];
+  }
+  const double p = 1.0 / 6, sd = std::sqrt(draws * p * (1 - p));
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      CAPTURE(a);
+      CAPTURE(b);
+      const double expected = a == b ? 0.0 : draws * p;
+      CHECK(std::abs(static_cast<double>(count[static_cast<std::size_t>(3 * a + b)]) - expected) < 5 * sd);
+    }
 }
 
 TEST_CASE("fit_value_function: minibatch epochs reduce the mean squared error to the targets") {
