@@ -527,8 +527,8 @@ void check_same_loop(const std::vector<LoopRecord>& got, const std::vector<LoopR
   double largest = 0;
   for (std::size_t k = 0; k < want.size(); ++k) {
     CAPTURE(k);
-    largest = std::max({largest, (got[k].theta - want[k].theta).cwiseAbs().maxCoeff(),
-                        (got[k].phi - want[k].phi).cwiseAbs().maxCoeff()});
+    largest = std::max({largest, static_cast<double>((got[k].theta - want[k].theta).cwiseAbs().maxCoeff()),
+                        static_cast<double>((got[k].phi - want[k].phi).cwiseAbs().maxCoeff())});
     REQUIRE(got[k].returns.size() == want[k].returns.size());
     for (std::size_t e = 0; e < want[k].returns.size(); ++e) CHECK(near_rel(got[k].returns[e], want[k].returns[e], tol));
     CHECK(near_rel(got[k].critic_loss, want[k].critic_loss, tol));
