@@ -12,6 +12,7 @@
 #include "chapter3/common/replay_buffer.hpp"
 #include "chapter3/common/segment.hpp"
 #include "envs/vec_env.hpp"
+#include "tests/chapter3/cliff_env.hpp"
 
 using namespace pgcpp;
 using Eigen::VectorXd;
@@ -254,4 +255,68 @@ TEST_CASE("segments: termination mid-segment is recorded with the terminal state
   gae_segment(seg.rewards, ones, ones, seg.terminated, seg.ended, 0.9, 0.5, out);
   for (int i = 0; i < N; ++i)
     for (int t = 0; t < seg.T; ++t) CHECK(out.delta(t, i) == doctest::Approx(seg.terminated(t, i) ? 0.0 : 0.9));
+}
+
+// SegmentCollector on CliffEnv (tests/chapter3/cliff_env.hpp), whose episodes end by termination
+// (x' = 0 or 5) and by its 5-step time limit, both mid-segment, over three segments (the later
+// ones continue episodes begun in the previous one). Every recorded transition is checked against
+// the environment's model, with the episode boundaries worked out here from the model and a step
+// count, not from the collector's flags: s_{t+1} = the true next state (at a time limit too, not
+// the next episode's first state), r_t, terminated = x' terminal only, ended = terminal or the 5th
+// step, the finished episodes' returns and lengths.
+// Catches: truncation recorded as termination (or termination as a mere end), next_obs taken from
+// the autoreset observation, a flag or reward shifted by a step or a copy, episode returns or
+// lengths not following an episode across segments.
+TEST_CASE("segments on an environment with termination and truncation: flags, next states and rewards per the model") {
+  Rng rng(9);
+  VecEnv envs(test::CliffEnv(), 3);
+  const int N = 3, T = 12;
+  SegmentCollector collector(envs, T, 13);
+  const auto policy = CategoricalPolicy::make(6, {8}, 2, ad::Activation::Tanh, rng);
+  std::vector<int> length(N, 0);
+  std::vector<double> running(N, 0.0);
+  int terminations = 0, truncations = 0;
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    const Segment& seg = collector.collect(*policy, rng);
+    std::size_t finished = 0;
+    for (int t = 0; t < T; ++t)
+      for (int i = 0; i < N; ++i) {
+        CAPTURE(t);
+        CAPTURE(i);
+        const Eigen::Index row = static_cast<Eigen::Index>(t) * N + i;
+        const int x = test::CliffEnv::decode(seg.obs.row(row)), a = static_cast<int>(seg.actions(row, 0));
+        const int x_next = test::CliffEnv::next_state(x, a);
+        CHECK(test::CliffEnv::decode(seg.next_obs.row(row)) == x_next);
+        CHECK(seg.rewards(t, i) == test::CliffEnv::reward(x_next));
+        ++length[static_cast<std::size_t>(i)];
+        running[static_cast<std::size_t>(i)] += test::CliffEnv::reward(x_next);
+        const bool terminal = test::CliffEnv::terminal(x_next);
+        const bool truncated = !terminal && length[static_cast<std::size_t>(i)] == test::CliffEnv::kLimit;
+        CHECK(seg.terminated(t, i) == terminal);
+        CHECK(seg.ended(t, i) == (terminal || truncated));
+        terminations += terminal;
+        truncations += truncated;
+        if (terminal || truncated) {
+          REQUIRE(finished < seg.finished.size());
+          const Segment::Finished& f = seg.finished[finished++];
+          CHECK(f.t == t);
+          CHECK(f.copy == i);
+          CHECK(f.length == length[static_cast<std::size_t>(i)]);
+          CHECK(f.episode_return == doctest::Approx(running[static_cast<std::size_t>(i)]).epsilon(1e-12));
+          length[static_cast<std::size_t>(i)] = 0;
+          running[static_cast<std::size_t>(i)] = 0;
+          if (t + 1 < T) {  // the next row starts a new episode from x_0 in {1, 2, 3}
+            const int x0 = test::CliffEnv::decode(seg.obs.row(row + N));
+            CHECK((x0 >= 1 && x0 <= 3));
+          }
+        } else if (t + 1 < T) {
+          CHECK(seg.obs.row(row + N) == seg.next_obs.row(row));
+        }
+      }
+    CHECK(finished == seg.finished.size());
+  }
+  MESSAGE("terminations " << terminations << ", truncations " << truncations);
+  CHECK(terminations >= 5);
+  CHECK(truncations >= 3);
 }

@@ -10,21 +10,31 @@
 // algebra. GAE computes in double in every build, so the 1e-12 identities hold in the float build.
 // Monte-Carlo checks: per coordinate against k standard errors, k by a Bonferroni bound over the d
 // coordinates for a false-fail rate below 1e-4: d <= 14: k = 4.5; d <= 170: k = 5.
+// The training loops of Sections 3.3.2 and 3.3.3 (train_actor_critic_td0, train_gae) run in
+// lockstep with a reference written here from the pseudocodes, on an environment whose episodes end
+// by termination and by truncation (tests/chapter3/cliff_env.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
+#include "autodiff/autodiff.hpp"
+#include "chapter3/3_3_2_actor_critic_td0.hpp"
+#include "chapter3/3_3_3_gae.hpp"
 #include "chapter3/common/gae.hpp"
 #include "chapter3/common/rollout.hpp"
 #include "envs/tabular_mdp.hpp"
+#include "tests/chapter3/cliff_env.hpp"
 #include "tests/mean_se.hpp"
+#include "tests/needs_double.hpp"
 
 using namespace pgcpp;
 using test::MeanSe;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
+using ad::Var;
 
 namespace {
 
@@ -373,4 +383,255 @@ TEST_CASE("GAE with an inexact critic: the policy-gradient bias is 0 at lambda =
     CHECK(bias[k] <= (1 - sweep[k]) / (1 - sweep[k] * gamma) * bound_scale * 2 / (1 - gamma) + 1e-12);
   }
   CHECK(bias[4] > 0.05 * gradient_error(MatrixXd::Zero(4, 3)));  // TD(0)'s bias is not negligible here
+}
+
+// ---------------------------------------------------------------- the training loops, in lockstep
+
+namespace {
+
+// One episode as the reference collects it, straight from Env::step (not run_episode).
+struct RefEpisode {
+  std::vector<Eigen::VectorXd> s, a;
+  std::vector<double> r;
+  Eigen::VectorXd s_T;
+  bool terminal = false, truncated = false;
+  int T() const { return static_cast<int>(r.size()); }
+};
+
+// What a loop reports after each iteration, and its parameters then.
+struct LoopRecord {
+  std::vector<double> returns;
+  double actor_loss, critic_loss;
+  Vector theta, phi;
+};
+
+struct LoopSettings {
+  int batch, episodes, critic_steps;
+  double lr_actor, lr_critic, gamma, lambda_, clip;
+  bool normalize;
+};
+
+// Sections 3.3.2 and 3.3.3's on-policy actor-critic, written here from the pseudocodes on copies of
+// the networks: whole episodes (Example 3.3/3.4's step 1); per step
+//   delta_t = r_t + gamma V(s_{t+1}) - V(s_t), V(s_T) = 0 at a terminal s_T and V_phi(s_T) where the
+//   time limit cut the episode                                                       (3.31), (3.35)
+//   A_t = sum_l (gamma lambda)^l delta_{t+l} within the episode, the explicit sum   (3.36)
+//   y_t = A_t + V(s_t), the critic's target from the critic before its steps, held fixed   (3.39)
+// (lambda = 0: A_t = delta_t and y_t = r_t + gamma V(s_{t+1}), the TD(0) target of (3.31));
+// `critic_steps` Adam steps on c 1/|B| sum (V_phi(s_t) - y_t)^2 (c = 1/2 for TD(0)'s loss (3.31), 1 for
+// GAE's step 5); then A_t recomputed with the updated critic (the course scripts' order, which the
+// library follows: the actor sees the critic it just fitted), optionally standardized over the
+// batch, and one Adam step ascending 1/|B| sum grad log pi(a_t|s_t) A_t (3.32), (3.40).
+std::vector<LoopRecord> reference_loop(const LoopSettings& cfg, double critic_coeff, Env& env, const Policy& policy,
+                                       const ad::Mlp& value, Rng& rng, int& terminal, int& truncated) {
+  ad::Adam actor(policy.parameters(), ad::StepSize::constant(static_cast<Scalar>(cfg.lr_actor)));
+  ad::Adam critic(value.parameters(), ad::StepSize::constant(static_cast<Scalar>(cfg.lr_critic)));
+  std::vector<LoopRecord> records;
+  for (int spent = 0; spent < cfg.episodes;) {
+    const int n = std::min(cfg.batch, cfg.episodes - spent);
+    spent += n;
+    std::vector<RefEpisode> batch(static_cast<std::size_t>(n));
+    for (RefEpisode& ep : batch) {
+      Eigen::VectorXd s = env.reset(rng);
+      while (true) {
+        const Eigen::VectorXd a = policy.act(s, rng);
+        const StepResult step = env.step(a);
+        ep.s.push_back(s);
+        ep.a.push_back(a);
+        ep.r.push_back(step.reward);
+        s = step.observation;
+        if (step.terminated || step.truncated) {
+          ep.terminal = step.terminated;
+          ep.truncated = !step.terminated;
+          break;
+        }
+      }
+      ep.s_T = s;
+      terminal += ep.terminal;
+      truncated += ep.truncated;
+    }
+    int rows = 0;
+    for (const RefEpisode& ep : batch) rows += ep.T();
+    Matrix S(rows, env.obs_dim()), actions(rows, 1), S_T(n, env.obs_dim());
+    int at = 0;
+    for (int i = 0; i < n; ++i) {
+      const RefEpisode& ep = batch[static_cast<std::size_t>(i)];
+      for (int t = 0; t < ep.T(); ++t, ++at) {
+        S.row(at) = ep.s[static_cast<std::size_t>(t)].cast<Scalar>().transpose();
+        actions(at, 0) = static_cast<Scalar>(ep.a[static_cast<std::size_t>(t)](0));
+      }
+      S_T.row(i) = ep.s_T.cast<Scalar>().transpose();
+    }
+    // A_t (3.36) from delta (3.35) under the current critic, row order = episodes end to end.
+    const auto advantages = [&](VectorXd& v) {
+      ad::NoGrad off;
+      v = value(Var(S)).value().col(0).cast<double>();
+      const VectorXd v_T = value(Var(S_T)).value().col(0).cast<double>();
+      VectorXd A(rows);
+      int row = 0;
+      for (int i = 0; i < n; ++i) {
+        const RefEpisode& ep = batch[static_cast<std::size_t>(i)];
+        std::vector<double> delta(static_cast<std::size_t>(ep.T()));
+        for (int t = 0; t < ep.T(); ++t) {
+          const double next = t + 1 < ep.T() ? v(row + t + 1) : ep.terminal ? 0.0 : v_T(i);
+          delta[static_cast<std::size_t>(t)] = ep.r[static_cast<std::size_t>(t)] + cfg.gamma * next - v(row + t);
+        }
+        for (int t = 0; t < ep.T(); ++t) {
+          double sum = 0, w = 1;
+          for (int l = 0; t + l < ep.T(); ++l, w *= cfg.gamma * cfg.lambda_) sum += w * delta[static_cast<std::size_t>(t + l)];
+          A(row + t) = sum;
+        }
+        row += ep.T();
+      }
+      return A;
+    };
+    LoopRecord rec;
+    VectorXd v;
+    const VectorXd A_old = advantages(v);
+    const Var y(Matrix((A_old + v).cast<Scalar>()));
+    for (int j = 0; j < cfg.critic_steps; ++j) {
+      const Var loss = static_cast<Scalar>(critic_coeff) * ad::mean(ad::square(value(Var(S)) - y));
+      critic.minimize(loss, static_cast<Scalar>(cfg.clip));
+      rec.critic_loss = loss.item();
+    }
+    VectorXd A = advantages(v);
+    if (cfg.normalize) {
+      const double mean = A.mean(), sd = std::sqrt((A.array() - mean).square().mean());
+      A = ((A.array() - mean) / (sd + 1e-8)).matrix();
+    }
+    const Var loss = -ad::mean(policy.log_prob(S, actions) * Var(Matrix(A.cast<Scalar>())));
+    actor.minimize(loss, static_cast<Scalar>(cfg.clip));
+    rec.actor_loss = loss.item();
+    for (const RefEpisode& ep : batch) rec.returns.push_back(std::accumulate(ep.r.begin(), ep.r.end(), 0.0));
+    rec.theta = policy.parameters().flatten();
+    rec.phi = value.parameters().flatten();
+    records.push_back(rec);
+  }
+  return records;
+}
+
+LoopSettings lockstep_settings(double lambda_, bool normalize) {
+  // Small networks, visible steps (lr 2e-2), gamma and lambda away from 0 and 1, several critic
+  // steps on fixed targets, a gradient-norm clip of 0.5, 8 updates of 5 episodes.
+  return {.batch = 5, .episodes = 40, .critic_steps = 3, .lr_actor = 2e-2, .lr_critic = 2e-2, .gamma = 0.8,
+          .lambda_ = lambda_, .clip = 0.5, .normalize = normalize};
+}
+
+bool near_rel(double got, double want, double tol) { return std::abs(got - want) < tol * (1 + std::abs(want)); }
+
+// Both runs' records agree to `tol`, and the run had power: both kinds of episode end, both networks moved.
+void check_same_loop(const std::vector<LoopRecord>& got, const std::vector<LoopRecord>& want, const Vector& theta0,
+                     const Vector& phi0, int terminal, int truncated) {
+  const double tol = 1e-10;
+  REQUIRE(got.size() == want.size());
+  double largest = 0;
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    CAPTURE(k);
+    largest = std::max({largest, static_cast<double>((got[k].theta - want[k].theta).cwiseAbs().maxCoeff()),
+                        static_cast<double>((got[k].phi - want[k].phi).cwiseAbs().maxCoeff())});
+    REQUIRE(got[k].returns.size() == want[k].returns.size());
+    for (std::size_t e = 0; e < want[k].returns.size(); ++e) CHECK(near_rel(got[k].returns[e], want[k].returns[e], tol));
+    CHECK(near_rel(got[k].critic_loss, want[k].critic_loss, tol));
+    CHECK(near_rel(got[k].actor_loss, want[k].actor_loss, tol));
+    CHECK((got[k].theta - want[k].theta).cwiseAbs().maxCoeff() < tol);
+    CHECK((got[k].phi - want[k].phi).cwiseAbs().maxCoeff() < tol);
+  }
+  MESSAGE("episodes ending terminal " << terminal << ", truncated " << truncated << "; largest parameter difference "
+                                       << largest);
+  CHECK(terminal >= 5);
+  CHECK(truncated >= 5);
+  CHECK((want.back().theta - theta0).cwiseAbs().maxCoeff() > 0.05);
+  CHECK((want.back().phi - phi0).cwiseAbs().maxCoeff() > 0.05);
+}
+
+}  // namespace
+
+// Section 3.3.2's loop, train_actor_critic_td0, against the reference above (lambda = 0, c = 1/2)
+// on CliffEnv (tests/chapter3/cliff_env.hpp), with and without step 4's normalization.
+// Catches: the actor's sign (3.32) flipped; gamma dropped from delta (3.31); a truncated episode
+// not bootstrapping from V_phi(s_T), or a terminal one bootstrapping (termination and truncation
+// mixed up, in run_episode, gae_episodes or episode_values); the actor's delta from the critic
+// before its steps (stale) or the critic's targets recomputed at every step (not held fixed); the
+// critic loss on the wrong network or sign; a step skipped; --no-normalize ignored.
+// Tolerance: both sides do the same double operations from the same parameters and Rng stream, so
+// they differ by rounding only (measured: < 1e-15), far below 1e-10 after 8 updates, while any of
+// these bugs moves some parameter by ~alpha = 2e-2 within the first update.
+TEST_CASE("TD(0) actor-critic (3.31), (3.32): train_actor_critic_td0 follows steps 1-5 in lockstep" *
+          NEEDS_DOUBLE("lockstep to 1e-10 over 8 updates")) {
+  for (const bool normalize : {true, false}) {
+    CAPTURE(normalize);
+    const LoopSettings set = lockstep_settings(0.0, normalize);
+    ActorCriticConfig cfg;
+    cfg.batch = set.batch;
+    cfg.episodes = set.episodes;
+    cfg.critic_steps = set.critic_steps;
+    cfg.lr_actor = set.lr_actor;
+    cfg.lr_critic = set.lr_critic;
+    cfg.gamma = set.gamma;
+    cfg.clip = set.clip;
+    cfg.no_normalize = !normalize;
+    cfg.solved = 0;
+    Rng init(51);
+    const ad::Mlp pi_net({6, 8, 2}, ad::Activation::Tanh, init);
+    CategoricalPolicy policy(pi_net);
+    const CategoricalPolicy ref_policy(pi_net.clone());
+    ad::Mlp value({6, 8, 1}, ad::Activation::Tanh, init);
+    const ad::Mlp ref_value = value.clone();
+    const Vector theta0 = policy.parameters().flatten(), phi0 = value.parameters().flatten();
+    test::CliffEnv env, ref_env;
+    Rng rng(52), ref_rng(52);
+    int terminal = 0, truncated = 0;
+    const std::vector<LoopRecord> want = reference_loop(set, 0.5, ref_env, ref_policy, ref_value, ref_rng, terminal, truncated);
+    std::vector<LoopRecord> got;
+    train_actor_critic_td0(cfg, env, policy, value, rng,
+                           [&](long, const std::vector<Trajectory>& batch, const ActorCriticStats& stats) {
+                             LoopRecord rec{{}, stats.actor_loss, stats.critic_loss, policy.parameters().flatten(),
+                                            value.parameters().flatten()};
+                             for (const Trajectory& tau : batch) rec.returns.push_back(tau.total_reward());
+                             got.push_back(rec);
+                           });
+    check_same_loop(got, want, theta0, phi0, terminal, truncated);
+  }
+}
+
+// Section 3.3.3's loop, train_gae, against the same reference with lambda = 0.7 and c = 1.
+// Catches: the critic fit (3.39) skipped, detached or fitted to A instead of A + v; lambda or gamma
+// dropped from (3.37); the actor's advantages from the critic before its fit, or its sign flipped
+// (3.40); termination and truncation mixed up in the episode path; --no-normalize ignored.
+// Tolerance as for TD(0) (measured: < 1e-15).
+TEST_CASE("GAE actor-critic (3.35)-(3.40): train_gae follows steps 1-6 in lockstep" *
+          NEEDS_DOUBLE("lockstep to 1e-10 over 8 updates")) {
+  for (const bool normalize : {true, false}) {
+    CAPTURE(normalize);
+    const LoopSettings set = lockstep_settings(0.7, normalize);
+    GaeConfig cfg;
+    cfg.batch = set.batch;
+    cfg.episodes = set.episodes;
+    cfg.critic_steps = set.critic_steps;
+    cfg.lr_actor = set.lr_actor;
+    cfg.lr_critic = set.lr_critic;
+    cfg.gamma = set.gamma;
+    cfg.lambda_ = set.lambda_;
+    cfg.clip = set.clip;
+    cfg.no_normalize = !normalize;
+    cfg.solved = 0;
+    Rng init(61);
+    const ad::Mlp pi_net({6, 8, 2}, ad::Activation::Tanh, init);
+    CategoricalPolicy policy(pi_net);
+    const CategoricalPolicy ref_policy(pi_net.clone());
+    ad::Mlp value({6, 8, 1}, ad::Activation::Tanh, init);
+    const ad::Mlp ref_value = value.clone();
+    const Vector theta0 = policy.parameters().flatten(), phi0 = value.parameters().flatten();
+    test::CliffEnv env, ref_env;
+    Rng rng(62), ref_rng(62);
+    int terminal = 0, truncated = 0;
+    const std::vector<LoopRecord> want = reference_loop(set, 1.0, ref_env, ref_policy, ref_value, ref_rng, terminal, truncated);
+    std::vector<LoopRecord> got;
+    train_gae(cfg, env, policy, value, rng, [&](long, const std::vector<Trajectory>& batch, const GaeStats& stats) {
+      LoopRecord rec{{}, stats.actor_loss, stats.critic_loss, policy.parameters().flatten(), value.parameters().flatten()};
+      for (const Trajectory& tau : batch) rec.returns.push_back(tau.total_reward());
+      got.push_back(rec);
+    });
+    check_same_loop(got, want, theta0, phi0, terminal, truncated);
+  }
 }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,7 @@
 #include "chapter3/common/update_error.hpp"
 #include "chapter3/common/value_fitting.hpp"
 #include "envs/vec_env.hpp"
+#include "tests/chapter3/cliff_env.hpp"
 
 using namespace pgcpp;
 using ad::Var;
@@ -83,6 +85,78 @@ TEST_CASE("OnPolicyCollector: log pi_k, V, GAE and targets per copy, in the row 
   CHECK((z.target - z.values).cwiseAbs().maxCoeff() > 0);
 }
 
+// The batch NPG, TRPO and PPO learn from, on CliffEnv (tests/chapter3/cliff_env.hpp), where
+// episodes end by termination and by the 5-step time limit mid-segment, and the segment's end cuts
+// an episode too. A_t and V_targ are recomputed here from the book's definitions, with the episode
+// boundaries and rewards taken from the environment's model (not the collector's flags):
+//   delta_t = r_t + gamma V(s_{t+1}) - V(s_t), V(s_{t+1}) = 0 only at a terminal state   (3.35)
+//   A_t = sum_l (gamma lambda)^l delta_{t+l} up to the episode's or the segment's end    (3.36)
+//   V_targ_t = A_t + V(s_t)                                                               (3.39)
+// Catches: a time limit treated as terminal (or a terminal state bootstrapped) anywhere on the
+// VecEnv path (segment flags, the masks passed to GAE), V(s_{t+1}) from the next row (the next
+// episode's first state after an autoreset), the recursion chaining two episodes, lambda or gamma
+// dropped, the target missing V(s_t). Tolerance: 64 eps relative, rounding of the same sums in
+// another order (float build: Scalar's eps).
+TEST_CASE("OnPolicyCollector on an environment with termination and truncation: A and V_targ per (3.35)-(3.39)") {
+  Rng rng(6);
+  VecEnv envs(test::CliffEnv(), 3);
+  auto policy = CategoricalPolicy::make(6, {8}, 2, ad::Activation::Tanh, rng);
+  ad::Mlp value = value_network(6, {8}, ad::Activation::Tanh, rng);
+  const int T = 12, N = 3;
+  const double gamma = 0.8, lambda_ = 0.7;
+  OnPolicyCollector collector(envs, T, 7);
+  std::vector<int> length(N, 0);  // steps of each copy's running episode, across batches
+  int terminations = 0, truncations = 0;
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    const OnPolicyBatch& batch = collector.collect(*policy, value, gamma, lambda_, false, rng);
+    const Segment& seg = *batch.segment;
+    Matrix v, v_next;
+    {
+      ad::NoGrad off;
+      v = value(Var(seg.obs)).value();
+      v_next = value(Var(seg.next_obs)).value();
+    }
+    for (int i = 0; i < N; ++i) {
+      // This copy's steps: r_t, delta_t and whether its episode ended after step t, from the model.
+      std::vector<double> delta(T);
+      std::vector<bool> ended(T);
+      for (int t = 0; t < T; ++t) {
+        const Eigen::Index row = static_cast<Eigen::Index>(t) * N + i;
+        const int x_next = test::CliffEnv::next_state(test::CliffEnv::decode(seg.obs.row(row)),
+                                                      static_cast<int>(seg.actions(row, 0)));
+        REQUIRE(test::CliffEnv::decode(seg.next_obs.row(row)) == x_next);
+        const bool terminal = test::CliffEnv::terminal(x_next);
+        const bool truncated = !terminal && ++length[static_cast<std::size_t>(i)] == test::CliffEnv::kLimit;
+        if (terminal || truncated) length[static_cast<std::size_t>(i)] = 0;
+        terminations += terminal;
+        truncations += truncated;
+        ended[static_cast<std::size_t>(t)] = terminal || truncated;
+        const double bootstrap = terminal ? 0.0 : static_cast<double>(v_next(row, 0));
+        delta[static_cast<std::size_t>(t)] =
+            test::CliffEnv::reward(x_next) + gamma * bootstrap - static_cast<double>(v(row, 0));
+      }
+      for (int t = 0; t < T; ++t) {
+        CAPTURE(i);
+        CAPTURE(t);
+        double A = 0, w = 1;
+        for (int l = t; l < T; ++l, w *= gamma * lambda_) {
+          A += w * delta[static_cast<std::size_t>(l)];
+          if (ended[static_cast<std::size_t>(l)]) break;
+        }
+        const Eigen::Index row = static_cast<Eigen::Index>(t) * N + i;
+        const double target = A + static_cast<double>(v(row, 0));
+        CHECK(std::abs(static_cast<double>(batch.advantage(row, 0)) - A) <= 64 * kEps * (1 + std::abs(A)));
+        CHECK(std::abs(static_cast<double>(batch.target(row, 0)) - target) <= 64 * kEps * (1 + std::abs(target)));
+        CHECK(static_cast<double>(batch.values(row, 0)) == static_cast<double>(v(row, 0)));
+      }
+    }
+  }
+  MESSAGE("terminations " << terminations << ", truncations " << truncations);
+  CHECK(terminations >= 5);
+  CHECK(truncations >= 3);
+}
+
 TEST_CASE("shuffle_indices is a permutation, and gather_rows takes the rows it names and checks its range") {
   Rng rng(2);
   std::vector<int> index;
@@ -101,6 +175,31 @@ TEST_CASE("shuffle_indices is a permutation, and gather_rows takes the rows it n
     CHECK(out(r, 1) == -out(r, 0));
   }
   CHECK_THROWS_AS(gather_rows(x, index, 98, 5, out), std::invalid_argument);
+}
+
+// shuffle_indices draws every permutation with probability 1/n!: over 6000 shuffles of 3 indices
+// each of the 6 permutations is counted binomial(6000, 1/6) times, within 5 standard deviations
+// (sd = 28.9; false-fail rate < 1e-5 over the 6 counts). Catches an off-by-one in Fisher-Yates
+// (j drawn from 0..i-1, Sattolo's algorithm: only the 2 cyclic permutations) or a swap that skips
+// index 0: still permutations, so the test above passes, but minibatches (PPO's epochs, the value
+// fit, REINFORCE's baseline fit) would not be uniform.
+TEST_CASE("shuffle_indices draws each permutation of 3 indices with probability 1/6") {
+  Rng rng(21);
+  std::vector<int> index;
+  std::vector<long> count(9, 0);  // keyed by 3 * index[0] + index[1]
+  const long draws = 6000;
+  for (long k = 0; k < draws; ++k) {
+    shuffle_indices(index, 3, rng);
+    ++count[static_cast<std::size_t>(3 * index[0] + index[1])];
+  }
+  const double p = 1.0 / 6, sd = std::sqrt(draws * p * (1 - p));
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      CAPTURE(a);
+      CAPTURE(b);
+      const double expected = a == b ? 0.0 : draws * p;
+      CHECK(std::abs(static_cast<double>(count[static_cast<std::size_t>(3 * a + b)]) - expected) < 5 * sd);
+    }
 }
 
 TEST_CASE("fit_value_function: minibatch epochs reduce the mean squared error to the targets") {
