@@ -2,7 +2,10 @@
 // (Theorem 3.8, (3.47)) and its local surrogate; the KL divergence (3.48) and the closed forms
 // the policies use; the Fisher information (3.54) as the Hessian of the mean KL (3.50) at
 // theta_k (Section 3.4.5); the NPG step (3.55) as the solution of the QP (3.52) and CG against a
-// dense solve; PPO's gradient (3.57) and the case analysis of the clipped objective (3.58).
+// dense solve; PPO's gradient (3.57) and the case analysis of the clipped objective (3.58); and
+// the loops through their entry points, update by update: train_npg's step (3.53)-(3.55),
+// train_trpo's line search (both of its checks), PPO's entropy bonus, train_ppo (PPO-Clip and
+// PPO-KL with its adaptive lambda) in lockstep with a reference written from the pseudocode.
 //
 // Independent quantities: exact values of random finite MDPs (linear solves, envs/tabular_mdp.hpp),
 // Fisher matrices assembled from per-sample score vectors (autodiff gradients of log pi, one
@@ -21,6 +24,7 @@
 #include "chapter3/3_4_6_trpo.hpp"
 #include "chapter3/3_4_7_ppo.hpp"
 #include "chapter3/common/critic.hpp"
+#include "chapter3/common/minibatch.hpp"
 #include "chapter3/common/natural_gradient.hpp"
 #include "chapter3/common/policy.hpp"
 #include "envs/tabular_mdp.hpp"
@@ -602,4 +606,458 @@ TEST_CASE("PPO-Clip minibatch step (3.58) equals an independent hand-written Eig
     CHECK(diff < 1e-10);
   }
   CHECK((policy->parameters().list()[0].value() - w0).cwiseAbs().maxCoeff() > 1e-3);  // the steps moved pi
+}
+
+// ------------------------------------------------------------------ the loops, through their entry points
+//
+// train_npg, train_trpo and train_ppo are checked update by update from their callbacks: the policy
+// before the update (theta_k, kept by the test) and after it, the batch the update used, and the
+// update recomputed here from the book's equations with quantities the library does not compute
+// the same way: log-softmax, KL, entropy and the surrogate (3.49) written out in Eigen from the
+// logits; g (3.53) by central finite differences of that surrogate; F (3.54) as a dense matrix
+// of per-sample scores (categorical_fisher above) and p = (F + xi I)^{-1} g by a Cholesky solve.
+
+namespace {
+
+// log pi(a|s) for every row, from the logits, written out (no autodiff).
+Eigen::MatrixXd log_softmax(const Matrix& logits) {
+  const Eigen::MatrixXd z = logits.cast<double>();
+  const Eigen::VectorXd m = z.rowwise().maxCoeff();
+  const Eigen::MatrixXd shifted = z.colwise() - m;
+  const Eigen::VectorXd log_sum = shifted.array().exp().rowwise().sum().log();
+  return shifted.colwise() - log_sum;
+}
+
+VectorD taken_log_prob(const Matrix& logits, const Matrix& actions) {
+  const Eigen::MatrixXd lp = log_softmax(logits);
+  VectorD out(lp.rows());
+  for (Eigen::Index i = 0; i < lp.rows(); ++i) out(i) = lp(i, static_cast<Eigen::Index>(actions(i, 0)));
+  return out;
+}
+
+// Dbar_KL(theta_k || theta) = 1/N sum_i sum_a pi_k(a|s_i) (log pi_k - log pi)(a|s_i)          (3.50)
+double hand_mean_kl(const Matrix& old_logits, const Matrix& logits) {
+  const Eigen::MatrixXd lp_k = log_softmax(old_logits), lp = log_softmax(logits);
+  return (lp_k.array().exp() * (lp_k - lp).array()).rowwise().sum().mean();
+}
+
+// 1/N sum_i H(pi(.|s_i)), H = -sum_a pi log pi.
+double hand_mean_entropy(const Matrix& logits) {
+  const Eigen::MatrixXd lp = log_softmax(logits);
+  return -(lp.array().exp() * lp.array()).rowwise().sum().mean();
+}
+
+// L_theta_k(theta) = 1/N sum_t exp(log pi_theta(a_t|s_t) - log pi_theta_k(a_t|s_t)) A_t at the
+// policy's current parameters.                                                              (3.49)
+double hand_surrogate(const Policy& policy, const OnPolicyBatch& batch) {
+  const VectorD log_pi = taken_log_prob(policy.params_of(batch.segment->obs), batch.segment->actions);
+  const VectorD rho = (log_pi - batch.old_log_prob.col(0).cast<double>()).array().exp();
+  return rho.dot(batch.advantage.col(0).cast<double>()) / static_cast<double>(rho.size());
+}
+
+// g = grad_theta L_theta_k(theta) at the policy's current parameters (3.53), by central
+// differences of hand_surrogate: error O(h^2) + O(eps / h), ~1e-10 here.
+VectorD fd_surrogate_gradient(Policy& policy, const OnPolicyBatch& batch) {
+  ad::ParameterSet theta = policy.parameters();
+  const Vector theta0 = theta.flatten();
+  const double h = 1e-5;
+  VectorD g(theta0.size());
+  for (Eigen::Index i = 0; i < theta0.size(); ++i) {
+    Vector t = theta0;
+    t(i) = theta0(i) + static_cast<Scalar>(h);
+    theta.unflatten(t);
+    const double up = hand_surrogate(policy, batch);
+    t(i) = theta0(i) - static_cast<Scalar>(h);
+    theta.unflatten(t);
+    g(i) = (up - hand_surrogate(policy, batch)) / (2 * h);
+  }
+  theta.unflatten(theta0);
+  return g;
+}
+
+// Steps 4-7 written independently, at the policy's current parameters theta_k: g by differences
+// (3.53), F + xi I dense (3.54), p = (F + xi I)^{-1} g exactly, alpha = sqrt(2 delta / p^T (F + xi I) p) (3.55).
+struct DenseNpg {
+  VectorD g, p;
+  double alpha;
+};
+DenseNpg dense_npg(Policy& policy, const OnPolicyBatch& batch, int num_actions, double xi, double delta) {
+  DenseNpg d;
+  d.g = fd_surrogate_gradient(policy, batch);
+  const MatrixD A = categorical_fisher(policy, batch.segment->obs, num_actions) +
+                    xi * MatrixD::Identity(d.g.size(), d.g.size());
+  d.p = A.llt().solve(d.g);
+  d.alpha = std::sqrt(2 * delta / d.p.dot(A * d.p));
+  return d;
+}
+
+// A fresh policy with the same architecture and parameters (an Mlp copy would share them).
+std::unique_ptr<CategoricalPolicy> clone_categorical(const CategoricalPolicy& policy, int obs_dim,
+                                                     const std::vector<int>& hidden, int num_actions) {
+  Rng unused(0);
+  auto copy = CategoricalPolicy::make(obs_dim, hidden, num_actions, ad::Activation::Tanh, unused);
+  ad::ParameterSet p = copy->parameters();
+  p.unflatten(policy.parameters().flatten());
+  return copy;
+}
+
+}  // namespace
+
+// (3.53): the g that step 4 computes is the gradient of the surrogate (3.49) at theta_k, here by
+// central differences of the surrogate written out from the logits. Catches an advantage with the
+// wrong sign, a gradient of log pi alone (A dropped), a sum in place of the mean, a gradient
+// taken at the wrong rows.
+TEST_CASE("NPG (3.53): step 4's g is the gradient of the surrogate L_theta_k at theta_k, by finite differences" *
+          NEEDS_DOUBLE("finite differences to 1e-7")) {
+  Rng rng(71);
+  VecEnv envs("CartPole-v1", 2);
+  auto policy = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, rng);
+  ad::Mlp value = value_network(4, {8}, ad::Activation::Tanh, rng);
+  OnPolicyCollector collector(envs, 40, 3);
+  const OnPolicyBatch& batch = collector.collect(*policy, value, 0.99, 0.95, true, rng);
+  TrustRegionConfig cfg;
+  const NaturalDirection d = natural_direction(*policy, batch, cfg);
+  const VectorD g = fd_surrogate_gradient(*policy, batch);
+  CHECK(g.norm() > 1e-2);
+  CHECK((to_double(d.g) - g).norm() <= 1e-7 * g.norm());
+  // The surrogate step 7 reports from is (3.49) itself.
+  CHECK(std::abs(surrogate(*policy, batch) - hand_surrogate(*policy, batch)) <= 1e-12);
+}
+
+// Steps 4-7 through train_npg, update by update: theta_k+1 - theta_k equals
+// sqrt(2 delta / g^T (F + xi I)^{-1} g) (F + xi I)^{-1} g (3.55) with --step trust-region, and
+// eta (F + xi I)^{-1} g with --step fixed, g (3.53) and F (3.54) computed independently (above).
+// Catches a descent step (sign), the plain gradient in place of F^{-1} g, a wrong trust-region
+// scale (delta in place of 2 delta, no square root, the undamped F), eta ignored, g from the
+// wrong advantages; and a critic fit (step 3) that does not run or fits the wrong targets.
+TEST_CASE("train_npg: every update is the natural step (3.55) of the batch's g (3.53) and F (3.54), recomputed densely" *
+          NEEDS_DOUBLE("the step is compared to 1e-6 relative")) {
+  for (const std::string step : {"trust-region", "fixed"}) {
+    CAPTURE(step);
+    Rng rng(72);
+    VecEnv envs("CartPole-v1", 2);
+    auto policy = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, rng);
+    ad::Mlp value = value_network(4, {8}, ad::Activation::Tanh, rng);
+    NpgConfig cfg;
+    cfg.envs = 2;
+    cfg.steps = 32;
+    cfg.env_steps = 3 * 64;
+    cfg.cg_iters = 200;  // CG converges (58 parameters), so the dense solve is the reference
+    cfg.damping = 0.1;
+    cfg.delta = 0.02;
+    cfg.eta = 0.05;
+    cfg.lr_critic = 1e-2;
+    cfg.critic_epochs = 10;
+    cfg.critic_minibatch = 16;
+    cfg.solved_window = 0;
+    cfg.step = step;
+    ad::ParameterSet theta = policy->parameters();
+    Vector theta_k = theta.flatten();
+    int updates = 0;
+    train_npg(cfg, envs, *policy, value, rng, 5, [&](long, const OnPolicyBatch& batch, long, const TrustRegionStats& s) {
+      ++updates;
+      const Vector theta_next = theta.flatten();
+      theta.unflatten(theta_k);
+      const DenseNpg d = dense_npg(*policy, batch, 2, cfg.damping, cfg.delta);
+      theta.unflatten(theta_next);
+      const double scale = cfg.step() == "trust-region" ? d.alpha : cfg.eta();
+      const VectorD expected = scale * d.p;
+      const VectorD taken = to_double(theta_next - theta_k);
+      CHECK((taken - expected).norm() <= 1e-6 * expected.norm());
+      CHECK(std::abs(s.alpha - scale) <= 1e-6 * scale);
+      // The reported KL (npg's kl.svg) is Dbar_KL(theta_k || theta_k+1) on the batch.
+      const Matrix logits = policy->params_of(batch.segment->obs);
+      CHECK(std::abs(s.kl - hand_mean_kl(batch.old_params, logits)) <= 1e-10);
+      // Step 3 ran: V_phi moved toward V_targ = A + V(s) (3.39).
+      Matrix v_now;
+      {
+        ad::NoGrad off;
+        v_now = value(Var(batch.segment->obs)).value();
+      }
+      const double before = (batch.values - batch.target).squaredNorm(), after = (v_now - batch.target).squaredNorm();
+      CHECK(after < 0.9 * before);
+      theta_k = theta_next;
+    });
+    CHECK(updates == 3);
+  }
+}
+
+// Step 8 through train_trpo, update by update: theta_k+1 = theta_k + beta^j alpha p for the first
+// j = 0..M with Dbar_KL(theta_k || theta*) <= delta (3.50) and L_theta_k(theta*) >= L_theta_k(theta_k)
+// (3.49), both recomputed here (alpha p from the dense solve), and theta_k when no j passes. With
+// delta = 0.2 some full steps improve the surrogate but leave the KL ball, so only the KL check
+// rejects them; with delta = 1 some steps inside the ball lower the surrogate, so only the
+// improvement check rejects them (the test requires both to happen). Catches a line search that
+// drops either check, or flips one, shrinks by the wrong factor, does not restore theta_k, or a
+// loop that ignores its result.
+TEST_CASE("train_trpo: every update is the first beta^j step that passes both the KL bound and the improvement check" *
+          NEEDS_DOUBLE("the step is compared to 1e-6 relative")) {
+  for (const double delta : {0.2, 1.0}) {
+    CAPTURE(delta);
+    Rng rng(73);
+    VecEnv envs("CartPole-v1", 2);
+    auto policy = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, rng);
+    ad::Mlp value = value_network(4, {8}, ad::Activation::Tanh, rng);
+    TrpoConfig cfg;
+    cfg.envs = 2;
+    cfg.steps = 32;
+    cfg.env_steps = 12 * 64;
+    cfg.cg_iters = 200;
+    cfg.damping = 0.1;
+    cfg.delta = delta;
+    cfg.backtracks = 6;
+    cfg.solved_window = 0;
+    ad::ParameterSet theta = policy->parameters();
+    Vector theta_k = theta.flatten();
+    int updates = 0, kl_rejected = 0, gain_rejected = 0, accepted = 0;
+    train_trpo(cfg, envs, *policy, value, rng, 5, [&](long, const OnPolicyBatch& batch, long, const TrustRegionStats& s) {
+      ++updates;
+      const Vector theta_next = theta.flatten();
+      theta.unflatten(theta_k);
+      const DenseNpg d = dense_npg(*policy, batch, 2, cfg.damping, cfg.delta);
+      const VectorD full = d.alpha * d.p;
+      int j_star = cfg.backtracks + 1;
+      double kl_star = 0, step = 1;
+      for (int j = 0; j <= cfg.backtracks; ++j, step *= cfg.beta) {
+        theta.unflatten(theta_k + (step * full).cast<Scalar>());
+        const double kl = hand_mean_kl(batch.old_params, policy->params_of(batch.segment->obs));
+        const double gain = hand_surrogate(*policy, batch) - batch.advantage.cast<double>().mean();
+        if (kl <= delta && gain >= 0) {
+          j_star = j;
+          kl_star = kl;
+          break;
+        }
+        if (gain >= 0) ++kl_rejected;  // the KL check alone rejects beta^j
+        if (kl <= delta) ++gain_rejected;  // the improvement check alone rejects it
+      }
+      theta.unflatten(theta_next);
+      const bool passed = j_star <= cfg.backtracks;
+      accepted += passed;
+      CHECK(s.accepted == passed);
+      CHECK(s.backtracks == j_star);
+      const VectorD expected = passed ? VectorD(std::pow(cfg.beta, j_star) * full) : VectorD::Zero(full.size());
+      CHECK((to_double(theta_next - theta_k) - expected).norm() <= 1e-6 * full.norm());
+      CHECK(std::abs(s.kl - kl_star) <= 1e-6 * delta);
+      theta_k = theta_next;
+    });
+    CHECK(updates == 12);
+    CHECK(accepted >= 6);
+    if (delta == 0.2) CHECK(kl_rejected >= 1);
+    if (delta == 1.0) CHECK(gain_rejected >= 1);
+  }
+}
+
+// The entropy bonus of PPO's loss J_B = -l^PG_B + c_v l^VAL_B - c_e H_B (Section 3.4.7.2): the
+// gradient of J_B with c_e > 0 minus that with c_e = 0 is -c_e grad H_B, H_B = 1/B sum_s H(pi(.|s))
+// written out from the logits and differentiated by central differences. Catches the bonus's
+// sign (+c_e H_B, a penalty on exploration), a sum in place of the mean, the term left out.
+TEST_CASE("PPO loss: the entropy term contributes exactly -c_e grad H_B to the gradient" *
+          NEEDS_DOUBLE("finite differences to 1e-7")) {
+  Rng rng(81);
+  auto policy = CategoricalPolicy::make(4, {8}, 3, ad::Activation::Tanh, rng);
+  ad::Mlp value = value_network(4, {8}, ad::Activation::Tanh, rng);
+  const int B = 32;
+  const Matrix s = random_obs(B, 4, rng);
+  const Matrix a = policy->sample(policy->params_of(s), rng);
+  const Matrix log_pi_k = policy->log_prob(s, a).value();
+  Matrix A(B, 1), v_targ(B, 1);
+  for (int i = 0; i < B; ++i) A(i, 0) = static_cast<Scalar>(rng.normal()), v_targ(i, 0) = static_cast<Scalar>(rng.normal());
+  ad::ParameterSet theta = policy->parameters();
+  for (const std::string objective : {"clip", "kl"}) {
+    CAPTURE(objective);
+    PpoConfig with, without;
+    with.objective = without.objective = objective;
+    with.c_e = 0.3;
+    without.c_e = 0;
+    const Vector g_with = flat_gradient(ppo_minibatch_loss(with, *policy, value, s, a, log_pi_k, A, v_targ, 0.5).J, theta);
+    const Vector g_without =
+        flat_gradient(ppo_minibatch_loss(without, *policy, value, s, a, log_pi_k, A, v_targ, 0.5).J, theta);
+    // grad H_B by central differences of the hand-written entropy.
+    const Vector theta0 = theta.flatten();
+    VectorD grad_H(theta0.size());
+    const double h = 1e-5;
+    for (Eigen::Index i = 0; i < theta0.size(); ++i) {
+      Vector t = theta0;
+      t(i) += static_cast<Scalar>(h);
+      theta.unflatten(t);
+      const double up = hand_mean_entropy(policy->params_of(s));
+      t(i) = theta0(i) - static_cast<Scalar>(h);
+      theta.unflatten(t);
+      grad_H(i) = (up - hand_mean_entropy(policy->params_of(s))) / (2 * h);
+    }
+    theta.unflatten(theta0);
+    CHECK(grad_H.norm() > 1e-2);
+    CHECK((to_double(g_with - g_without) + 0.3 * grad_H).norm() <= 1e-7 * 0.3 * grad_H.norm());
+  }
+}
+
+// The entropy bonus in the loop: one train_ppo iteration from a nearly deterministic policy
+// (pi ~ 0.95 for one action) with c_e = 10 ends with a higher entropy than it started with and
+// than the same iteration (same seed, same batch) with c_e = 0. Catches the bonus's sign flipped
+// (the entropy falls) or the term not reaching the optimizer (the two runs end equal).
+TEST_CASE("train_ppo: the entropy bonus raises the policy's entropy, against the same iteration without it") {
+  auto run = [](double c_e, double& H_before) {
+    Rng rng(82);
+    VecEnv envs("CartPole-v1", 4);
+    auto policy = CategoricalPolicy::make(4, {16}, 2, ad::Activation::Tanh, rng);
+    ad::Mlp value = value_network(4, {16}, ad::Activation::Tanh, rng);
+    ad::ParameterSet theta = policy->parameters();
+    Vector t = theta.flatten();  // the output bias comes last: logits offset by +-1.5
+    REQUIRE(theta.list().back().size() == 2);
+    t(t.size() - 2) += Scalar(1.5);
+    t(t.size() - 1) -= Scalar(1.5);
+    theta.unflatten(t);
+    PpoConfig cfg;
+    cfg.envs = 4;
+    cfg.steps = 64;
+    cfg.minibatch = 64;
+    cfg.env_steps = 256;  // one iteration
+    cfg.epochs = 4;
+    cfg.lr = 3e-3;
+    cfg.c_e = c_e;
+    cfg.solved_window = 0;
+    double H_after = 0;
+    train_ppo(cfg, envs, *policy, value, rng, 9, [&](long, const OnPolicyBatch& batch, long, const PpoStats&) {
+      H_before = hand_mean_entropy(batch.old_params);
+      H_after = hand_mean_entropy(policy->params_of(batch.segment->obs));
+    });
+    return H_after;
+  };
+  double H0 = 0, H0_again = 0;
+  const double with = run(10, H0), without = run(0, H0_again);
+  CHECK(H0 == H0_again);  // the same first batch
+  CHECK(H0 < 0.3);
+  CHECK(with > H0);
+  CHECK(with > without);
+}
+
+// train_ppo in lockstep with a reference written from the book's pseudocode (Section 3.4.7.2):
+// the same collector seed and a copy of the generator give the same batch and the same shuffles;
+// the reference then takes K_epoch passes of minibatch Adam steps on
+//   J_B = -l^PG_B + c_v 1/B sum (V(s) - V_targ)^2 - c_e H_B,
+//   l^PG = (3.58) min(rho A, clip(rho, 1 - eps, 1 + eps) A)   or   (3.56) rho A - lambda log(pi_k / pi),
+// with rho = exp(log pi - log pi_k); after each epoch it measures Dbar_KL(theta_k || theta) on the
+// whole batch (written out from the logits), and PPO-KL sets lambda <- 2 lambda above 1.5 x the
+// target, lambda / 2 below target / 1.5 for the next epoch's steps; step 4 stops the epochs
+// once the KL exceeds --target-kl. Both networks must match the reference after every iteration,
+// and the reported lambda the reference's. The settings make lambda double and halve, and the
+// early stop happen (required below). Catches the penalty's sign in (3.56)/(3.57), a lambda that
+// is adapted but not used by the next steps (or adapted once per iteration, or the wrong way), a
+// KL measured against the wrong policy, minibatches gathered with mismatched rows, a wrong clip,
+// a dropped value or entropy term, the learning-rate decay, the early stop.
+TEST_CASE("train_ppo (PPO-Clip and PPO-KL) follows the pseudocode in lockstep, adaptive lambda and early stop included" *
+          NEEDS_DOUBLE("lockstep to 1e-10")) {
+  for (const std::string objective : {"kl", "clip"}) {
+    CAPTURE(objective);
+    PpoConfig cfg;
+    cfg.objective = objective;
+    cfg.envs = 4;
+    cfg.steps = 64;
+    cfg.minibatch = 64;
+    cfg.epochs = 4;
+    cfg.env_steps = 5 * 256;
+    cfg.lr = 3e-3;
+    cfg.c_e = 0.01;
+    cfg.kl_coef = 1.0;
+    cfg.kl_target = 0.0005;
+    if (objective == "clip") cfg.target_kl = 0.004;
+    cfg.solved_window = 0;
+    const std::vector<int> hidden{8};
+    Rng rng(83);
+    VecEnv envs("CartPole-v1", 4);
+    auto policy = CategoricalPolicy::make(4, hidden, 2, ad::Activation::Tanh, rng);
+    ad::Mlp value = value_network(4, hidden, ad::Activation::Tanh, rng);
+    // The reference: its own copies of the networks, the environments and the generator.
+    Rng ref_rng = rng, unused(0);
+    VecEnv ref_envs("CartPole-v1", 4);
+    OnPolicyCollector ref_collector(ref_envs, cfg.steps, 11);
+    auto ref_policy = clone_categorical(*policy, 4, hidden, 2);
+    ad::Mlp ref_value = value_network(4, hidden, ad::Activation::Tanh, unused);
+    ref_value.parameters().unflatten(value.parameters().flatten());
+    ad::ParameterSet ref_theta_phi = ref_policy->parameters();
+    ref_theta_phi.add(ref_value.parameters());
+    ad::Adam ref_adam(ref_theta_phi, ad::StepSize::constant(static_cast<Scalar>(cfg.lr)));
+    const long iterations = 5, rows = 256;
+    double lambda_ = cfg.kl_coef;
+    int doubled = 0, halved = 0, early_stops = 0, updates = 0;
+    std::vector<int> index;
+    Matrix s, a, log_pi_k, A, v_targ;
+    train_ppo(cfg, envs, *policy, value, rng, 11, [&](long k, const OnPolicyBatch& batch, long, const PpoStats& stats) {
+      ++updates;
+      const OnPolicyBatch& rb = ref_collector.collect(*ref_policy, ref_value, cfg.gamma, cfg.lambda_, true, ref_rng);
+      REQUIRE((rb.segment->obs - batch.segment->obs).cwiseAbs().maxCoeff() == 0);
+      ref_adam.set_step_size(ad::StepSize::constant(static_cast<Scalar>(cfg.lr * (1.0 - double(k) / iterations))));
+      int epochs = 0;
+      for (int e = 0; e < cfg.epochs; ++e) {
+        shuffle_indices(index, static_cast<int>(rows), ref_rng);
+        for (int from = 0; from + cfg.minibatch <= rows; from += cfg.minibatch) {
+          gather_rows(rb.segment->obs, index, from, cfg.minibatch, s);
+          gather_rows(rb.segment->actions, index, from, cfg.minibatch, a);
+          gather_rows(rb.old_log_prob, index, from, cfg.minibatch, log_pi_k);
+          gather_rows(rb.advantage, index, from, cfg.minibatch, A);
+          gather_rows(rb.target, index, from, cfg.minibatch, v_targ);
+          const Var logits = ref_policy->dist_params(Var(s));
+          const Var log_pi = ref_policy->log_prob(logits, a);
+          const Var rho = exp(log_pi - Var(log_pi_k));
+          const Var l_pg =
+              objective == "clip"
+                  ? mean(minimum(rho * Var(A), clamp(rho, Scalar(0.8), Scalar(1.2)) * Var(A)))            // (3.58)
+                  : mean(rho * Var(A)) - static_cast<Scalar>(lambda_) * mean(Var(log_pi_k) - log_pi);  // (3.56)
+          const Var l_val = mean(square(ref_value(Var(s)) - Var(v_targ)));
+          const Var J = -l_pg + Scalar(0.5) * l_val - Scalar(0.01) * mean(ref_policy->entropy(logits));
+          ref_adam.minimize(J, static_cast<Scalar>(cfg.max_grad_norm));
+        }
+        ++epochs;
+        const double kl = hand_mean_kl(rb.old_params, ref_policy->params_of(rb.segment->obs));
+        if (objective == "kl") {
+          if (kl > 1.5 * cfg.kl_target) lambda_ *= 2, ++doubled;
+          else if (kl < cfg.kl_target / 1.5) lambda_ /= 2, ++halved;
+        }
+        if (cfg.target_kl > 0 && kl > cfg.target_kl) {
+          ++early_stops;
+          break;
+        }
+      }
+      CAPTURE(k);
+      CHECK(stats.epochs == epochs);
+      CHECK((policy->parameters().flatten() - ref_policy->parameters().flatten()).cwiseAbs().maxCoeff() < 1e-10);
+      CHECK((value.parameters().flatten() - ref_value.parameters().flatten()).cwiseAbs().maxCoeff() < 1e-10);
+      if (objective == "kl") CHECK(stats.kl_coef == lambda_);
+    });
+    CHECK(updates == iterations);
+    if (objective == "kl") {
+      CHECK(doubled >= 1);
+      CHECK(halved >= 1);
+    } else {
+      CHECK(early_stops >= 1);
+      CHECK(early_stops < iterations);  // and some iterations run all K_epoch epochs
+    }
+  }
+}
+
+// Step 3 of PPO (and step 3 of NPG/TRPO's value fit) splits the batch into shuffled minibatches:
+// shuffle_indices must draw every permutation with the same probability (Fisher-Yates). 24,000
+// shuffles of 4 rows, each of the 24 permutations expected 1000 times, SE = sqrt(1000 (1 - 1/24))
+// = 31; each count within 4.5 SE (24 comparisons: a false failure has probability < 2e-4).
+// Catches Sattolo's off-by-one (j drawn from [0, i) instead of [0, i]: only the 6 cyclic
+// permutations, no row ever stays in place) and a shuffle that leaves the order fixed.
+TEST_CASE("minibatch shuffles (Section 3.4.7 step 3): all 24 orders of 4 rows equally likely, within 4.5 SE") {
+  Rng rng(91);
+  std::vector<int> index, counts(256, 0);
+  const int draws = 24000;
+  for (int k = 0; k < draws; ++k) {
+    shuffle_indices(index, 4, rng);
+    counts[static_cast<std::size_t>(index[0] * 64 + index[1] * 16 + index[2] * 4 + index[3])]++;
+  }
+  const double expected = draws / 24.0, se = std::sqrt(expected * (1 - 1.0 / 24));
+  int permutations = 0;
+  for (int code = 0; code < 256; ++code) {
+    const int a = code / 64, b = code / 16 % 4, c = code / 4 % 4, d = code % 4;
+    const bool is_permutation = a != b && a != c && a != d && b != c && b != d && c != d;
+    permutations += is_permutation;
+    CAPTURE(code);
+    if (is_permutation) CHECK(std::abs(counts[static_cast<std::size_t>(code)] - expected) < 4.5 * se);
+    else CHECK(counts[static_cast<std::size_t>(code)] == 0);
+  }
+  CHECK(permutations == 24);
 }
