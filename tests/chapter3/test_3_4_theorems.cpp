@@ -1034,30 +1034,3 @@ TEST_CASE("train_ppo (PPO-Clip and PPO-KL) follows the pseudocode in lockstep, a
     }
   }
 }
-
-// Step 3 of PPO (and step 3 of NPG/TRPO's value fit) splits the batch into shuffled minibatches:
-// shuffle_indices must draw every permutation with the same probability (Fisher-Yates). 24,000
-// shuffles of 4 rows, each of the 24 permutations expected 1000 times, SE = sqrt(1000 (1 - 1/24))
-// = 31; each count within 4.5 SE (24 comparisons: a false failure has probability < 2e-4).
-// Catches Sattolo's off-by-one (j drawn from [0, i) instead of [0, i]: only the 6 cyclic
-// permutations, no row ever stays in place) and a shuffle that leaves the order fixed.
-TEST_CASE("minibatch shuffles (Section 3.4.7 step 3): all 24 orders of 4 rows equally likely, within 4.5 SE") {
-  Rng rng(91);
-  std::vector<int> index, counts(256, 0);
-  const int draws = 24000;
-  for (int k = 0; k < draws; ++k) {
-    shuffle_indices(index, 4, rng);
-    counts[static_cast<std::size_t>(index[0] * 64 + index[1] * 16 + index[2] * 4 + index[3])]++;
-  }
-  const double expected = draws / 24.0, se = std::sqrt(expected * (1 - 1.0 / 24));
-  int permutations = 0;
-  for (int code = 0; code < 256; ++code) {
-    const int a = code / 64, b = code / 16 % 4, c = code / 4 % 4, d = code % 4;
-    const bool is_permutation = a != b && a != c && a != d && b != c && b != d && c != d;
-    permutations += is_permutation;
-    CAPTURE(code);
-    if (is_permutation) CHECK(std::abs(counts[static_cast<std::size_t>(code)] - expected) < 4.5 * se);
-    else CHECK(counts[static_cast<std::size_t>(code)] == 0);
-  }
-  CHECK(permutations == 24);
-}
