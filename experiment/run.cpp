@@ -29,15 +29,17 @@ using detail::json_number;
 using detail::json_string;
 using detail::JsonObject;
 
-namespace {
-
 // CPU time of the calling thread: a seed's training runs on one thread, so this is its cost on
 // one core, whatever else shares the machine (wall_seconds is not, on a loaded machine).
-double thread_cpu_seconds() {
+double detail::thread_cpu_seconds() {
   timespec t{};
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return std::nan("");
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
+
+namespace {
+
+using detail::thread_cpu_seconds;
 constexpr int kEvalEpisodes = 20;
 constexpr int kMaxSeeds = 64;  // RunOptions::seeds' range
 
@@ -334,7 +336,8 @@ void Experiment::train_seed(int slot, const TrainFn& train, Outcome& o) {
     remove_previous_outputs(o.dir);
     before = std::make_unique<FolderSnapshot>(o.dir);
     RunLog log(o.dir / "metrics.csv", spec_.loss_columns);
-    record_outputs(o.dir, {"metrics.csv"});  // now, so that even a killed run's rows are replaced next time
+    log.time_episodes(o.dir / "timing.csv", cpu0);
+    record_outputs(o.dir, {"metrics.csv", "timing.csv"});  // now, so that even a killed run's rows are replaced next time
     log.progress_ = progress_.get();
     log.slot_ = slot;
     TrainResult result;

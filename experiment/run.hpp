@@ -29,6 +29,10 @@
 //                     to set_loss (empty before the first). Numbers are written in the shortest
 //                     form that reads back to the same double, and nothing depends on the wall
 //                     clock: the same seed and build give the same file, byte for byte.
+  //   timing.csv        one row per finished episode, beside metrics.csv: episode,cpu_seconds (the
+//                     seed's CPU time when the episode ended, from the start of its training; for
+//                     `compare --x cpu_seconds`). The one output that differs between runs of the
+//                     same seed: it is kept out of metrics.csv so that metrics.csv stays the same.
 //   summary.json      at the end: algorithm, env, seed, env_steps, episodes, wall_seconds,
 //                     final_return (mean of the last 20 training episodes), eval_return_mean,
 //                     eval_return_std (population std) over 20 episodes of the final policy's
@@ -180,6 +184,10 @@ class RunLog {
   // The folder of metrics.csv, where this seed's outputs go (for an algorithm's extra figures).
   std::filesystem::path dir() const;
 
+  // Also write timing.csv (episode,cpu_seconds) at `timing_csv`: the calling thread's CPU time
+  // since `cpu_start` (detail::thread_cpu_seconds) at each episode's end. Throws like the constructor.
+  void time_episodes(const std::filesystem::path& timing_csv, double cpu_start);
+
   // One batch of finished trajectories after update `iteration` (from 0): a metrics.csv row per
   // trajectory, then the progress line.
   void batch(long iteration, const std::vector<Trajectory>& trajectories);
@@ -188,6 +196,8 @@ class RunLog {
   friend class detail::Experiment;
   struct File;
   std::unique_ptr<File> file_;
+  std::unique_ptr<File> timing_;  // timing.csv, when time_episodes was called
+  double cpu_start_ = 0;
   std::vector<std::string> loss_columns_;
   std::vector<std::string> loss_text_;  // latest values as written ("" before the first)
   std::vector<double> returns_;

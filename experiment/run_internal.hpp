@@ -14,6 +14,9 @@
 
 namespace pgcpp::detail {
 
+// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID); NaN if the clock fails.
+double thread_cpu_seconds();
+
 // A JSON number, or null when v is not finite (JSON has no NaN).
 std::string json_number(double v);
 

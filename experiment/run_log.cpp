@@ -220,6 +220,16 @@ RunLog::RunLog(const std::filesystem::path& metrics_csv, std::vector<std::string
 
 RunLog::~RunLog() = default;
 
+void RunLog::time_episodes(const std::filesystem::path& timing_csv, double cpu_start) {
+  timing_ = std::make_unique<File>();
+  timing_->path = timing_csv;
+  timing_->out.open(timing_csv, std::ios::trunc);
+  if (!timing_->out) throw std::runtime_error("cannot open '" + timing_csv.string() + "' for writing");
+  timing_->out << "episode,cpu_seconds\n";
+  timing_->out.flush();
+  cpu_start_ = cpu_start;
+}
+
 void RunLog::set_loss(const std::string& column, double value) {
   for (std::size_t i = 0; i < loss_columns_.size(); ++i)
     if (loss_columns_[i] == column) {
@@ -246,6 +256,14 @@ void RunLog::episode(long env_steps, double episode_return, int length) {
   file_->out.write(row.data(), static_cast<std::streamsize>(row.size()));
   file_->out.flush();
   if (!file_->out) throw std::runtime_error("cannot write to '" + file_->path.string() + "'");
+  if (timing_) {
+    // Milliseconds are enough for a curve, and keep the file small.
+    const double cpu = std::round((detail::thread_cpu_seconds() - cpu_start_) * 1000) / 1000;
+    const std::string timing_row = std::to_string(returns_.size()) + "," + detail::number_text(cpu) + "\n";
+    timing_->out.write(timing_row.data(), static_cast<std::streamsize>(timing_row.size()));
+    timing_->out.flush();
+    if (!timing_->out) throw std::runtime_error("cannot write to '" + timing_->path.string() + "'");
+  }
   progress(iteration_, env_steps);
 }
 

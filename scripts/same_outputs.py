@@ -22,6 +22,7 @@ key) that differs, and exits 0 only when every file except help/*.txt matches:
   * a file present in one tree must be present in the other;
   * .json files are compared after parsing, without the keys IGNORED_JSON_KEYS lists (times,
     and paths this script chose) and any other key containing "seconds";
+  * timing.csv (each episode's CPU time) by its episode column only;
   * every other file (metrics.csv, .svg, .txt, policy.safetensors, ...) byte for byte;
   * help/*.txt may differ (re-worded help text): their differences are printed as unified
     diffs and the executables whose help changed are listed, without failing.
@@ -399,6 +400,10 @@ def file_difference(pa: Path, pb: Path) -> Optional[str]:
         if d is None and without_ignored_lines(a) != without_ignored_lines(b):
             REORDERED_JSON.append(str(pb))  # the same keys and values, written in another order
         return d
+    if pa.name == "timing.csv":  # CPU seconds per episode: only the episode column must agree
+        ea = [ln.split(b",")[0] for ln in a.splitlines()]
+        eb = [ln.split(b",")[0] for ln in b.splitlines()]
+        return None if ea == eb else "episode column: " + text_difference(b"\n".join(ea), b"\n".join(eb))
     # Everything else byte for byte. The SVGs hold no wall-clock time or date (the times they
     # show, "t = 0.42 s", are simulated time steps * dt), so nothing in them is excluded.
     return None if a == b else text_difference(a, b)

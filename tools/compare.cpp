@@ -88,7 +88,7 @@ std::string csv_number(double v) { return std::isfinite(v) ? detail::number_text
 
 int main(int argc, char** argv) {
   struct Config : Params {
-    Param<std::string> x{this, "--x", "env_steps", "the x axis: a metrics.csv column, or the episode number",
+    Param<std::string> x{this, "--x", "env_steps", "the x axis: env steps, the episode number, or the seed's CPU seconds (timing.csv)",
                          {"env_steps", "episodes", "cpu_seconds"}};
     Param<int> smooth{this, "--smooth", 20,
                       "episodes in each seed's trailing moving average (1: none; 20 as in every run's curve.svg)",
@@ -109,8 +109,8 @@ int main(int argc, char** argv) {
            "be of the same environment. Curves as in every run's curve.svg (experiment/curves.hpp): each seed's "
            "trailing moving average over --smooth episodes; on the env_steps and cpu_seconds axes 200 evenly spaced "
            "points up to the longest seed's end, a seed holding its last value after it stopped; mean and min-max "
-           "over the group's seeds. The runs write no cpu_seconds column today (metrics.csv is the same byte for byte "
-           "for the same seed; a CPU time is not): --x cpu_seconds reads runs that have one.");
+           "over the group's seeds. --x cpu_seconds reads each seed's timing.csv (its CPU time at every episode's end, "
+           "kept apart from metrics.csv, which is the same byte for byte for the same seed).");
   cli.note("Example: sac --seeds 5 --out runs/sac; ddpg --seeds 5 --out runs/ddpg; compare --out runs/cmp runs/sac "
            "runs/ddpg.");
   cli.parse(argc, argv);

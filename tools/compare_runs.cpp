@@ -274,25 +274,24 @@ std::vector<std::string> split(const std::string& line) {
   return cells;
 }
 
-// The x column (or the row number when x_column is empty) and the return column, every cell finite.
-void read_metrics(const fs::path& file, const std::string& x_column, Seed& seed) {
+// Columns of a CSV file (metrics.csv, timing.csv) by name, one vector per name, every cell finite.
+std::vector<std::vector<double>> read_columns(const fs::path& file, const std::vector<std::string>& names) {
   const std::string text = read_small_file(file, kMaxMetricsBytes);
   std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line)) throw std::runtime_error(shown(file) + " is empty");
   const std::vector<std::string> header = split(line);
-  const auto column = [&](const std::string& c) {
+  std::vector<std::size_t> index;
+  for (const std::string& c : names) {
     const auto it = std::find(header.begin(), header.end(), c);
-    if (it == header.end())
-      throw std::runtime_error(shown(file) + " has no '" + c + "' column" +
-                               (c == "cpu_seconds" ? " (the demos log their CPU time only in summary.json)" : ""));
-    return static_cast<std::size_t>(it - header.begin());
-  };
-  const std::size_t c_return = column("return");
-  const std::size_t c_x = x_column.empty() ? c_return : column(x_column);
+    if (it == header.end()) throw std::runtime_error(shown(file) + " has no '" + c + "' column");
+    index.push_back(static_cast<std::size_t>(it - header.begin()));
+  }
+  std::vector<std::vector<double>> columns(names.size());
   for (long row = 2; std::getline(in, line); ++row) {
     const std::vector<std::string> cells = split(line);
-    const auto number = [&](std::size_t c) {
+    for (std::size_t k = 0; k < index.size(); ++k) {
+      const std::size_t c = index[k];
       double v = kNaN;
       if (c < cells.size() && !cells[c].empty()) {
         const char* first = cells[c].data();
@@ -303,15 +302,40 @@ void read_metrics(const fs::path& file, const std::string& x_column, Seed& seed)
       if (!std::isfinite(v))
         throw std::runtime_error(shown(file) + " line " + std::to_string(row) + ": column " + header[c] +
                                  " is not a finite number");
-      return v;
-    };
-    const double x = x_column.empty() ? static_cast<double>(row - 1) : number(c_x);
-    if (!seed.x.empty() && x < seed.x.back())
-      throw std::runtime_error(shown(file) + " line " + std::to_string(row) + ": " + x_column + " decreases");
-    seed.x.push_back(x);
-    seed.returns.push_back(number(c_return));
+      columns[k].push_back(v);
+    }
   }
+  return columns;
+}
+
+// Each episode's return (metrics.csv) and its x: the episode number (x_column empty), metrics.csv's
+// env_steps, or timing.csv's cpu_seconds (the seed's CPU time at the episode's end).
+void read_metrics(const fs::path& dir, const std::string& x_column, Seed& seed) {
+  const fs::path file = dir / "metrics.csv";
+  const bool timed = x_column == "cpu_seconds";
+  std::vector<std::string> names = {"return"};
+  if (!x_column.empty() && !timed) names.push_back(x_column);
+  const std::vector<std::vector<double>> metrics = read_columns(file, names);
+  seed.returns = metrics[0];
   if (seed.returns.empty()) throw std::runtime_error(shown(file) + " has no episodes");
+  const fs::path x_file = timed ? dir / "timing.csv" : file;
+  if (timed) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(x_file, ec)))
+      throw std::runtime_error(shown(x_file) + " is missing (runs write it since CPU times are logged per episode)");
+    seed.x = read_columns(x_file, {"cpu_seconds"})[0];
+    if (seed.x.size() < seed.returns.size())
+      throw std::runtime_error(shown(x_file) + " has " + std::to_string(seed.x.size()) + " rows, metrics.csv " +
+                               std::to_string(seed.returns.size()));
+    seed.x.resize(seed.returns.size());
+  } else if (x_column.empty()) {
+    for (std::size_t i = 0; i < seed.returns.size(); ++i) seed.x.push_back(static_cast<double>(i + 1));
+  } else {
+    seed.x = metrics[1];
+  }
+  for (std::size_t i = 1; i < seed.x.size(); ++i)
+    if (seed.x[i] < seed.x[i - 1])
+      throw std::runtime_error(shown(x_file) + " line " + std::to_string(i + 2) + ": " + x_column + " decreases");
 }
 
 Seed read_seed(const fs::path& dir, const std::string& x_column, const std::uint64_t* folder_seed) {
@@ -322,7 +346,7 @@ Seed read_seed(const fs::path& dir, const std::string& x_column, const std::uint
     throw std::runtime_error(shown(dir / "summary.json") + " is missing: the seed did not finish (training stopped on "
                              "an error or was interrupted)");
   read_summary(dir / "summary.json", seed, folder_seed);
-  read_metrics(dir / "metrics.csv", x_column, seed);
+  read_metrics(dir, x_column, seed);
   return seed;
 }
 

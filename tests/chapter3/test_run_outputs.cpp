@@ -264,6 +264,19 @@ TEST_CASE("a run writes metrics.csv, summary.json, curve, rollouts and policy.sa
   CHECK(csv.rows[7][5] == "0.3333333333333333");    // still the latest at episode 8
   CHECK(csv.rows[11][5] == "0.14285714285714285");  // 1/7, set after episode 8
 
+  // timing.csv: a row per metrics.csv row, the same episode numbers, CPU seconds that never
+  // decrease (bug: a row written before metrics.csv's or skipped, a clock that restarts per row).
+  const Csv timing = parse_csv(read(out / "timing.csv"));
+  CHECK(timing.header == std::vector<std::string>{"episode", "cpu_seconds"});
+  REQUIRE(timing.rows.size() == csv.rows.size());
+  double previous_cpu = 0;
+  for (std::size_t i = 0; i < timing.rows.size(); ++i) {
+    CHECK(timing.rows[i][0] == csv.rows[i][1]);
+    REQUIRE(is_number(timing.rows[i][1]));
+    CHECK(std::stod(timing.rows[i][1]) >= previous_cpu);
+    previous_cpu = std::stod(timing.rows[i][1]);
+  }
+
   const auto summary = parse_json_file(out / "summary.json");
   for (const char* key : {"algorithm", "env", "seed", "env_steps", "episodes", "wall_seconds", "cpu_seconds", "final_return",
                           "eval_return_mean", "eval_return_std", "hyperparameters", "architecture", "parameter_count"})

@@ -199,11 +199,11 @@ for prog in "$@"; do
     run_case "$prog" "label 'x'" "${o[@]}" "x=$c/good" "x=$c/cartpole"
     run_case "$prog" "=$c/good" "${o[@]}" "=$c/good"
     # No run; --out a run folder (its outputs would be replaced); a reference that is not a number;
-    # --x cpu_seconds on runs that log no CPU time.
+    # --x cpu_seconds on runs without timing.csv (the CPU time of each episode).
     run_case "$prog" "RUN" "${o[@]}"
     run_case "$prog" "--out" --out "$c/good" "$c/good"
     run_case "$prog" "--reference" --reference abc "$c/good"
-    run_case "$prog" "cpu_seconds" --x cpu_seconds "${o[@]}" "$c/good"
+    run_case "$prog" "timing.csv" --x cpu_seconds "${o[@]}" "$c/good"
   fi
   # ---- end of compare ----------------------------------------------------------------------------
   if grep -qE '^  --actions-file <value>' <<< "$help"; then

@@ -11,11 +11,13 @@ at every x of the grid, the mean, min and max over the group's seeds of each see
 moving average (m_i = mean of returns max(0, i-w+1)..i), where a seed's value at x is that of its
 last episode ending at or before x (held after the seed stopped), none before every seed has
 finished one. Checked on the env_steps grid (200 points up to the longest seed's end; some fall
-exactly on an episode's end) and the per-episode grid.
+exactly on an episode's end), the per-episode grid, and the CPU-seconds grid (timing.csv's column,
+not proportional to env steps).
 
 Bugs it catches: seeds grouped wrongly (b1 and b3 not pooled, a's seeds split or mixed with b's),
 an off-by-one in the alignment (an episode ending exactly at x left out, or the next one taken),
-a moving-average window one too long or short, a stopped seed dropped instead of held.
+a moving-average window one too long or short, a stopped seed dropped instead of held, CPU seconds
+taken from the wrong file or row.
 Tolerance: 1e-9 relative — the program sums the moving average as a running sum, this script
 directly, and the inputs are multiples of 0.5, so any difference is rounding.
 Exit status 0 when every value matches; 1 with the first mismatch printed.
@@ -39,6 +41,12 @@ SEEDS = [
 ]
 
 
+def cpu(env_steps: int) -> float:
+    """A seed's CPU time at an episode's end (timing.csv): not proportional to env_steps, so that
+    --x cpu_seconds drawn from metrics.csv's env_steps column (or from a shifted row) fails."""
+    return env_steps * env_steps / 100000
+
+
 def write_runs(root: Path) -> None:
     for folder, seed, alpha, rows in SEEDS:
         d = root / folder
@@ -46,6 +54,8 @@ def write_runs(root: Path) -> None:
         lines = ["env_steps,episode,return,length"]
         lines += [f"{s},{i + 1},{r},200" for i, (s, r) in enumerate(rows)]
         (d / "metrics.csv").write_text("\n".join(lines) + "\n")
+        timing = ["episode,cpu_seconds"] + [f"{i + 1},{cpu(s)}" for i, (s, _) in enumerate(rows)]
+        (d / "timing.csv").write_text("\n".join(timing) + "\n")
         summary = {"algorithm": "sac", "env": "Pendulum-v1", "seed": seed, "scalar": "double",
                    "hyperparameters": {"steps": 1000, "alpha": alpha, "hidden": "128,128"}}
         (d / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -60,6 +70,8 @@ def expected(groups, axis):
     """{label: [(x, mean, min, max)]}, NaN where not every seed has a value."""
     out = {}
     for label, seeds in groups.items():
+        if axis == "cpu_seconds":
+            seeds = [[(cpu(s), r) for s, r in rows] for rows in seeds]
         smooth = [moving_average([r for _, r in rows]) for rows in seeds]
         if axis == "episodes":
             n = max(len(rows) for rows in seeds)
@@ -106,7 +118,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_runs(root)
-        for axis in ("env_steps", "episodes"):
+        for axis in ("env_steps", "episodes", "cpu_seconds"):
             out = root / f"out_{axis}"
             p = subprocess.run([exe, "--x", axis, "--smooth", str(WINDOW), "--out", str(out),
                                 str(root / "a"), str(root / "b1"), str(root / "b3")], capture_output=True, text=True)
