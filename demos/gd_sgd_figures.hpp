@@ -29,8 +29,10 @@ struct Config : Params {
                   Range<double>::open_closed(0, 1e3)};
   Param<int> steps{this, "--steps", 1000, "GD iterations", {10, 1'000'000}};
   Param<int> sgd_steps{this, "--sgd-steps", 2000, "SGD iterations K", {10, 1'000'000}};
+  // The smallest normal Scalar as the lower end: a smaller step would round to 0 (float) or lose
+  // digits in the optimizer, which computes in Scalar.
   Param<double> alpha{this, "--alpha", 0.05, "SGD constant step size alpha of (3.9) and of the path figure",
-                      Range<double>::open_closed(0, 10)};
+                      {static_cast<double>(std::numeric_limits<Scalar>::min()), 10}};
   Param<double> sigma{this, "--sigma", 1.0, "gradient noise: E||g - grad f||^2 = sigma^2 (Gaussian)", {0, 1e3}};
   Param<int> runs{this, "--runs", 200, "seeded SGD runs per expectation", {2, 10'000}};
   Param<std::uint64_t> seed{this, "--seed", 0, "random seed (same seed, same figures)", {0, 1'000'000'000}};
