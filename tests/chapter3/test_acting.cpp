@@ -163,7 +163,7 @@ TEST_CASE("acting: the plain dist_params equals the recorded one for every polic
 }
 
 // Bug caught: acting that draws other random numbers, or the same in another order (columns
-// before rows, the categorical's weights without the max subtracted), than the tape path did: the
+// before rows, a draw skipped or added), than the tape path did: the
 // reference here is the sampler written out by hand on the recorded parameters, with a copy of
 // the generator, and both generators must end in the same state.
 TEST_CASE("acting: act samples with the same draws in the same order as the recorded path") {
