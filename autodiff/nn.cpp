@@ -161,6 +161,35 @@ Var Mlp::operator()(const Var& x) const {
   return h;
 }
 
+namespace {
+
+// y = x W + 1 b, then the activation, in place: the forward code of affine() and of tanh()/relu()
+// (ops.cpp), written into existing storage.
+void affine_into(const Matrix& x, const Linear& layer, Activation a, Matrix& y) {
+  y.resize(x.rows(), layer.W.cols());  // a no-op once the shape is right
+  y.noalias() = x * layer.W.value();
+  y.rowwise() += layer.b.value().row(0);
+  switch (a) {
+    case Activation::Tanh: tanh_kernel(y.data(), y.data(), y.size()); break;
+    case Activation::ReLU: y = y.cwiseMax(Scalar(0)); break;
+    case Activation::Identity: break;
+  }
+}
+
+}  // namespace
+
+void Mlp::forward(const Matrix& x, Matrix& out, Workspace& ws) const {
+  if (x.cols() != sizes_.front())
+    fail("Mlp", "input " + shape_of(x) + " has " + std::to_string(x.cols()) + " columns, the network expects " + std::to_string(sizes_.front()));
+  ws.hidden.resize(layers_.size() - 1);
+  const Matrix* h = &x;
+  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
+    affine_into(*h, layers_[i], hidden_, ws.hidden[i]);
+    h = &ws.hidden[i];
+  }
+  affine_into(*h, layers_.back(), output_, out);
+}
+
 ParameterSet Mlp::parameters() const {
   ParameterSet set;
   for (const Linear& l : layers_) {

@@ -57,11 +57,22 @@ class Linear {
   Var b;  // 1 x out
 };
 
+// The activations of Mlp::forward, kept between calls: after the first call with a given batch
+// size, forward allocates nothing. One per caller (a rollout loop, an evaluation), not shared.
+struct Workspace {
+  std::vector<Matrix> hidden;  // one per hidden layer
+};
+
 // x -> Linear -> act -> ... -> Linear (-> output activation); sizes = {in, hidden..., out}.
 class Mlp {
  public:
   Mlp(std::vector<int> sizes, Activation hidden, Rng& rng, Activation output = Activation::Identity);
+  // Recorded forward pass: a node per op, for training.
   Var operator()(const Var& x) const;
+  // Plain forward pass, for acting: out = the same value as (*this)(Var(x)).value(), bit for
+  // bit (the same Eigen products and the same tanh kernel, in the same order), with no graph and
+  // no allocation once ws and out have the batch's shape.
+  void forward(const Matrix& x, Matrix& out, Workspace& ws) const;
   ParameterSet parameters() const;
   const std::vector<int>& sizes() const { return sizes_; }
   Activation hidden_activation() const { return hidden_; }

@@ -112,10 +112,13 @@ struct DiscreteModel {
   Mlp& q;
   TargetNetwork target;
   double eps = 0;
+  ActWorkspace act_ws = {};  // pi's logits at s_t by the plain forward pass, without the tape
 
   // a ~ b(.|s) = (1 - eps) pi(.|s) + eps / |A|; returns log b(a|s).
-  double behave(const Eigen::VectorXd& s, Rng& rng, Eigen::VectorXd& a) const {
-    const Matrix b = eps_soft(softmax_rows(policy.params_of(s.cast<Scalar>().transpose())), eps);
+  double behave(const Eigen::VectorXd& s, Rng& rng, Eigen::VectorXd& a) {
+    act_ws.obs = s.cast<Scalar>().transpose();
+    policy.dist_params(act_ws.obs, act_ws);
+    const Matrix b = eps_soft(softmax_rows(act_ws.params), eps);
     const int index = rng.categorical(b.row(0));
     a.resize(1);
     a(0) = index;
@@ -148,11 +151,14 @@ struct ContinuousModel {
   TargetNetwork target;
   Scalar behaviour_var;  // beta^2
   int target_samples, value_samples;
+  ActWorkspace act_ws = {};  // pi's [mu, log sigma] at s_t by the plain forward pass
 
   // b keeps pi's mean and widens the pre-squash std to sqrt(sigma^2 + beta^2); a = 2 tanh(u).
-  double behave(const Eigen::VectorXd& s, Rng& rng, Eigen::VectorXd& a) const {
+  double behave(const Eigen::VectorXd& s, Rng& rng, Eigen::VectorXd& a) {
     NoGrad off;
-    Matrix params = policy.params_of(s.cast<Scalar>().transpose());
+    act_ws.obs = s.cast<Scalar>().transpose();
+    policy.dist_params(act_ws.obs, act_ws);
+    Matrix& params = act_ws.params;
     const int m = policy.act_dim();
     for (int j = 0; j < m; ++j)
       params(0, m + j) = Scalar(0.5) * std::log(std::exp(2 * params(0, m + j)) + behaviour_var);

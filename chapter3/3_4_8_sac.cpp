@@ -137,10 +137,11 @@ void train_sac_discrete(const SacDiscreteConfig& cfg, Env& env, const Categorica
 
   Interaction real(env, rng);
   Eigen::VectorXd a;
+  ActWorkspace act_ws;  // acting runs the plain forward pass, without the tape
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interaction: a_t ~ pi_theta(.|s_t) (uniformly random during the warm-up); push to D.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
-    else a = policy.act(real.s(), rng);
+    else policy.act(real.s(), rng, a, act_ws);
     const bool episode_over = real.step(a, D);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
@@ -231,13 +232,13 @@ SacAgent::SacAgent(const SacConfig& cfg, const EnvSpec& env, Rng& rng)
 
 double SacAgent::alpha() const { return std::exp(static_cast<double>(log_alpha_.item())); }
 
-void SacAgent::act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action) const {
-  action = policy_->act(obs, rng);
+void SacAgent::act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action) {
+  policy_->act(obs, rng, action, act_ws_);
 }
 
 void SacAgent::act(const Matrix& obs, Rng& rng, Matrix& actions) {
-  NoGrad off;
-  actions = policy_->sample(policy_->dist_params(Var(obs)).value(), rng);
+  policy_->dist_params(obs, act_ws_);
+  policy_->sample(act_ws_.params, rng, actions);
 }
 
 void SacAgent::update(const ReplayBatch& D, Rng& rng) {

@@ -115,7 +115,9 @@ class SacAgent {
   SacAgent(const SacConfig& cfg, const EnvSpec& env, Rng& rng);
 
   // Step 1's action for one observation: a = f_theta(s, eps), eps ~ N(0, I).
-  void act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action) const;
+  // Both act()s run the plain forward pass (no tape) in the agent's workspace: they allocate
+  // nothing once it has the batch's shape.
+  void act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action);
   // A batch of actions a ~ pi(.|s) for the rows of obs (MBPO's model rollouts), into `actions`.
   void act(const Matrix& obs, Rng& rng, Matrix& actions);
   // Steps 3-7 on the minibatch D: the target (3.67), both critics, the actor (3.68), the
@@ -137,6 +139,7 @@ class SacAgent {
   ad::Var log_alpha_;
   ad::Adam actor_opt_, critic_opt_, alpha_opt_;
   Matrix eps_;  // B x m standard normal draws, reused
+  ActWorkspace act_ws_;
   SacStats stats_;
 };
 

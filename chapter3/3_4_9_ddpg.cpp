@@ -85,8 +85,20 @@ Var DeterministicActor::to_box(const Var& y) const {
 }
 
 Eigen::VectorXd DeterministicActor::act(const Eigen::VectorXd& obs) const {
-  NoGrad off;
-  return (*this)(Var(Matrix(obs.cast<Scalar>().transpose()))).value().row(0).transpose().cast<double>();
+  ActWorkspace ws;
+  Eigen::VectorXd action;
+  act(obs, action, ws);
+  return action;
+}
+
+void DeterministicActor::act(const Eigen::VectorXd& obs, Eigen::VectorXd& action, ActWorkspace& ws) const {
+  ws.obs.resize(1, obs.size());
+  ws.obs.row(0) = obs.cast<Scalar>().transpose();
+  net_.forward(ws.obs, ws.actions, ws.net);  // y = tanh(f(s))
+  // to_box, as its two ops compute it: y scale, then + shift (two roundings, not one fused).
+  ws.actions.array().rowwise() *= scale_.array();
+  ws.actions.array().rowwise() += shift_.array();
+  action = ws.actions.row(0).transpose().cast<double>();
 }
 
 ExplorationNoise::ExplorationNoise(Kind kind, int dim, double sigma, double theta)
@@ -159,12 +171,16 @@ void train_ddpg(const DdpgConfig& cfg, Env& env, DdpgAgent& agent, Rng& rng, con
   ExplorationNoise noise(cfg.noise() == "gaussian" ? ExplorationNoise::Kind::gaussian : ExplorationNoise::Kind::ornstein_uhlenbeck,
                          env.act_dim(), cfg.noise_sigma, cfg.ou_theta);
   Interaction real(env, rng);
-  Eigen::VectorXd a(env.act_dim());
+  Eigen::VectorXd a(env.act_dim()), mu(env.act_dim());
+  ActWorkspace act_ws;  // mu_theta(s_t) by the plain forward pass, without the tape
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interaction: a_t = clip(mu_theta(s_t) + eps_t, a_min, a_max) (uniformly random during
     //    the warm-up); push to D.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
-    else explore(agent.actor()->act(real.s()), noise.sample(rng), cfg.noise_clip, env.action_low(), env.action_high(), a);
+    else {
+      agent.actor()->act(real.s(), mu, act_ws);
+      explore(mu, noise.sample(rng), cfg.noise_clip, env.action_low(), env.action_high(), a);
+    }
     const bool episode_over = real.step(a, D);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {

@@ -39,6 +39,9 @@ class DeterministicActor {
   // a_bias + a_scale y for y = tanh(f(s)) in [-1, 1]^m (e.g. a target network's output).
   ad::Var to_box(const ad::Var& y) const;
   Eigen::VectorXd act(const Eigen::VectorXd& obs) const;  // mu_theta(s), without recording
+  // The same action by the plain forward pass (no tape), into `action`; allocates nothing once
+  // ws has been used.
+  void act(const Eigen::VectorXd& obs, Eigen::VectorXd& action, ActWorkspace& ws) const;
 
   const ad::Mlp& net() const { return net_; }
   ad::ParameterSet parameters() const { return net_.parameters(); }

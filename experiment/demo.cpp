@@ -11,9 +11,24 @@
 
 namespace pgcpp {
 
+namespace {
+
+// The mode action by the plain forward pass, in a workspace the ActFn keeps between calls (an
+// evaluation calls it once a step; only the returned vector is allocated).
+ActFn mode_action(std::shared_ptr<const Policy> policy) {
+  return [policy, ws = std::make_shared<ActWorkspace>()](const Eigen::VectorXd& s) {
+    Eigen::VectorXd a;
+    policy->act_mode(s, a, *ws);
+    return a;
+  };
+}
+
+}  // namespace
+
 TrainResult policy_result(std::shared_ptr<const Policy> policy) {
-  return TrainResult{policy->parameters(), policy->describe(),
-                     [policy](const Eigen::VectorXd& s) { return policy->act_mode(s); }};
+  const ad::ParameterSet parameters = policy->parameters();
+  const std::string describe = policy->describe();
+  return TrainResult{parameters, describe, mode_action(std::move(policy))};
 }
 
 namespace {
@@ -62,10 +77,13 @@ ActFn restored_action(const PolicyFile& file) {
         ad::Mlp(a.sizes, ad::parse_activation(a.activation), rng, ad::Activation::Tanh), env->action_low(),
         env->action_high());
     load_theta(actor->parameters(), actor->describe(), file);
-    return [actor](const Eigen::VectorXd& s) { return actor->act(s); };
+    return [actor, ws = std::make_shared<ActWorkspace>()](const Eigen::VectorXd& s) {
+      Eigen::VectorXd a;
+      actor->act(s, a, *ws);
+      return a;
+    };
   }
-  std::shared_ptr<const Policy> policy = rebuild_policy(file);
-  return [policy](const Eigen::VectorXd& s) { return policy->act_mode(s); };
+  return mode_action(rebuild_policy(file));
 }
 
 }  // namespace

@@ -20,11 +20,13 @@ const OnPolicyBatch& OnPolicyCollector::collect(const Policy& policy, const Mlp&
   const Segment& seg = segments_.collect(policy, rng);
   batch_.segment = &seg;
   {
+    // Plain forward passes (no graph) into the batch's storage.
+    policy.dist_params(seg.obs, act_);
+    batch_.old_params = act_.params;
     NoGrad off;
-    batch_.old_params = policy.dist_params(Var(seg.obs)).value();
     batch_.old_log_prob = policy.log_prob(Var(batch_.old_params), seg.actions).value();
-    batch_.values = value(Var(seg.obs)).value();
-    next_values_ = value(Var(seg.next_obs)).value();  // V_phi(s_{t+1}) at the true next state
+    value.forward(seg.obs, batch_.values, value_ws_);
+    value.forward(seg.next_obs, next_values_, value_ws_);  // V_phi(s_{t+1}) at the true next state
   }
   // 2. delta_t (3.35), A_t = delta_t + gamma lambda (1 - done_t) A_{t+1} (3.37), V_targ = A + V (3.39).
   gae_segment_rows(seg.rewards, batch_.values.col(0), next_values_.col(0), seg.terminated, seg.ended, gamma, lambda_,

@@ -48,6 +48,8 @@ class OnPolicyCollector {
   int T_, N_;
   OnPolicyBatch batch_;
   Matrix next_values_;  // V_phi(s_{t+1}) at the true next states, (T N) x 1
+  ActWorkspace act_;    // pi_theta_k's forward pass over the batch
+  ad::Workspace value_ws_;
 };
 
 }  // namespace pgcpp

@@ -103,18 +103,57 @@ Var expected_log_one_minus_tanh_sq(const Var& mu, const Var& sigma) {
 
 // ------------------------------------------------------------------ Policy
 
+const Matrix& Policy::act(const Matrix& obs, Rng& rng, ActWorkspace& ws) const {
+  dist_params(obs, ws);
+  sample(ws.params, rng, ws.actions);
+  return ws.actions;
+}
+
+void Policy::act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action, ActWorkspace& ws) const {
+  ws.obs.resize(1, obs.size());
+  ws.obs.row(0) = obs.cast<Scalar>().transpose();
+  act(ws.obs, rng, ws);
+  action = ws.actions.row(0).transpose().cast<double>();
+}
+
+void Policy::act_mode(const Eigen::VectorXd& obs, Eigen::VectorXd& action, ActWorkspace& ws) const {
+  ws.obs.resize(1, obs.size());
+  ws.obs.row(0) = obs.cast<Scalar>().transpose();
+  dist_params(ws.obs, ws);
+  mode(ws.params, ws.actions);
+  action = ws.actions.row(0).transpose().cast<double>();
+}
+
 Matrix Policy::params_of(const Matrix& obs) const {
-  NoGrad off;
-  return dist_params(Var(obs)).value();
+  ActWorkspace ws;
+  dist_params(obs, ws);
+  return std::move(ws.params);
+}
+
+Matrix Policy::sample(const Matrix& params, Rng& rng) const {
+  Matrix actions;
+  sample(params, rng, actions);
+  return actions;
+}
+
+Matrix Policy::mode(const Matrix& params) const {
+  Matrix actions;
+  mode(params, actions);
+  return actions;
 }
 
 Eigen::VectorXd Policy::act(const Eigen::VectorXd& obs, Rng& rng) const {
-  const Matrix params = params_of(obs.cast<Scalar>().transpose());
-  return sample(params, rng).row(0).transpose().cast<double>();
+  ActWorkspace ws;
+  Eigen::VectorXd action;
+  act(obs, rng, action, ws);
+  return action;
 }
 
 Eigen::VectorXd Policy::act_mode(const Eigen::VectorXd& obs) const {
-  return mode(params_of(obs.cast<Scalar>().transpose())).row(0).transpose().cast<double>();
+  ActWorkspace ws;
+  Eigen::VectorXd action;
+  act_mode(obs, action, ws);
+  return action;
 }
 
 // ------------------------------------------------------------------ Categorical (3.16)
@@ -146,23 +185,38 @@ Var CategoricalPolicy::kl(const Matrix& old_logits, const Var& logits) const {
   return sum(exp(old_logp) * (old_logp - log_softmax(logits)), 1);
 }
 
-Matrix CategoricalPolicy::sample(const Matrix& logits, Rng& rng) const {
-  Matrix a(logits.rows(), 1);
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    const Eigen::RowVectorXd p = (logits.row(i).array() - logits.row(i).maxCoeff()).exp().cast<double>().matrix();
-    a(i, 0) = static_cast<Scalar>(rng.categorical(p));
-  }
-  return a;
+namespace {
+// The weights exp(logit_j - max) of one row of logits, in double, read as Rng::categorical
+// reads them (it iterates twice: the total, then the scan), without storing them.
+struct SoftmaxWeights {
+  const Matrix& logits;
+  Eigen::Index row;
+  Scalar top;
+  struct Iterator {
+    const SoftmaxWeights* w;
+    Eigen::Index j;
+    double operator*() const { return static_cast<double>(std::exp(w->logits(w->row, j) - w->top)); }
+    Iterator& operator++() { ++j; return *this; }
+    bool operator!=(const Iterator& other) const { return j != other.j; }
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, logits.cols()}; }
+};
+}  // namespace
+
+void CategoricalPolicy::sample(const Matrix& logits, Rng& rng, Matrix& a) const {
+  a.resize(logits.rows(), 1);
+  for (Eigen::Index i = 0; i < logits.rows(); ++i)
+    a(i, 0) = static_cast<Scalar>(rng.categorical(SoftmaxWeights{logits, i, logits.row(i).maxCoeff()}));
 }
 
-Matrix CategoricalPolicy::mode(const Matrix& logits) const {
-  Matrix a(logits.rows(), 1);
+void CategoricalPolicy::mode(const Matrix& logits, Matrix& a) const {
+  a.resize(logits.rows(), 1);
   for (Eigen::Index i = 0; i < logits.rows(); ++i) {
     Eigen::Index best;
     logits.row(i).maxCoeff(&best);
     a(i, 0) = static_cast<Scalar>(best);
   }
-  return a;
 }
 
 // ------------------------------------------------------------------ Gaussian (3.17)
@@ -182,6 +236,19 @@ Var GaussianPolicy::dist_params(const Var& obs) const {
   const Var out = net_(obs);
   if (kind_ == LogStd::StateIndependent) return concat_cols({out, broadcast_to(log_std_param_, out.rows(), m_)});
   return concat_cols({slice_cols(out, 0, m_), clamp(slice_cols(out, m_, m_), log_std_min_, log_std_max_)});
+}
+
+// The same [mu, log sigma] as above, by the plain forward pass.
+void GaussianPolicy::dist_params(const Matrix& obs, ActWorkspace& ws) const {
+  net_.forward(obs, ws.out, ws.net);
+  ws.params.resize(obs.rows(), 2 * m_);
+  if (kind_ == LogStd::StateIndependent) {
+    ws.params.leftCols(m_) = ws.out;
+    ws.params.rightCols(m_).rowwise() = log_std_param_.value().row(0);
+  } else {
+    ws.params.leftCols(m_) = ws.out.leftCols(m_);
+    ws.params.rightCols(m_) = ws.out.rightCols(m_).cwiseMax(log_std_min_).cwiseMin(log_std_max_);
+  }
 }
 
 // log N(a; mu, sigma) = -1/2 sum_j ((a_j - mu_j)/sigma_j)^2 - sum_j log sigma_j - m/2 log 2 pi
@@ -205,14 +272,13 @@ Var GaussianPolicy::kl(const Matrix& old_params, const Var& params) const {
   return sum(ls - old_ls + num / (2.0 * exp(2.0 * ls)) - 0.5, 1);
 }
 
-Matrix GaussianPolicy::sample(const Matrix& params, Rng& rng) const {
-  Matrix a(params.rows(), m_);
+void GaussianPolicy::sample(const Matrix& params, Rng& rng, Matrix& a) const {
+  a.resize(params.rows(), m_);
   for (Eigen::Index i = 0; i < params.rows(); ++i)
     for (int j = 0; j < m_; ++j) a(i, j) = params(i, j) + std::exp(params(i, m_ + j)) * static_cast<Scalar>(rng.normal());
-  return a;
 }
 
-Matrix GaussianPolicy::mode(const Matrix& params) const { return params.leftCols(m_); }
+void GaussianPolicy::mode(const Matrix& params, Matrix& a) const { a = params.leftCols(m_); }
 
 ParameterSet GaussianPolicy::parameters() const {
   ParameterSet p = net_.parameters();
@@ -270,13 +336,13 @@ Var SquashedGaussianPolicy::entropy(const Var& params) const {
   return GaussianPolicy::entropy(params) + sum(expected_log_det + log_scale, 1);
 }
 
-Matrix SquashedGaussianPolicy::sample(const Matrix& params, Rng& rng) const {
-  const Matrix u = GaussianPolicy::sample(params, rng);
-  return ((u.array().tanh().rowwise() * scale_.array()).rowwise() + shift_.array()).matrix();
+void SquashedGaussianPolicy::sample(const Matrix& params, Rng& rng, Matrix& a) const {
+  GaussianPolicy::sample(params, rng, a);  // u, then a = shift + scale tanh(u) in place
+  a = ((a.array().tanh().rowwise() * scale_.array()).rowwise() + shift_.array()).matrix();
 }
 
-Matrix SquashedGaussianPolicy::mode(const Matrix& params) const {
-  return ((params.leftCols(m_).array().tanh().rowwise() * scale_.array()).rowwise() + shift_.array()).matrix();
+void SquashedGaussianPolicy::mode(const Matrix& params, Matrix& a) const {
+  a = ((params.leftCols(m_).array().tanh().rowwise() * scale_.array()).rowwise() + shift_.array()).matrix();
 }
 
 std::string SquashedGaussianPolicy::describe() const { return "squashed-gaussian " + net_.describe(); }

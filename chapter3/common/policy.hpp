@@ -22,6 +22,18 @@ namespace pgcpp {
 
 using ad::Var;
 
+// The buffers of acting without the tape (Policy::act, act_mode and the plain dist_params):
+// the network's activations, its output, the distribution parameters and the actions. Owned by
+// the caller, one per loop, so that acting stays const and allocates nothing once the first step
+// has given every buffer its shape.
+struct ActWorkspace {
+  ad::Workspace net;
+  Matrix obs;      // observations as rows, in Scalar
+  Matrix out;      // the network's output (where it differs from params)
+  Matrix params;   // distribution parameters, as dist_params(Var(obs)).value()
+  Matrix actions;  // one action per row
+};
+
 class Policy {
  public:
   virtual ~Policy() = default;
@@ -33,20 +45,33 @@ class Policy {
   virtual Var entropy(const Var& params) const = 0;
   // KL(pi_old(.|s) || pi(.|s)), N x 1; old_params are treated as constants.
   virtual Var kl(const Matrix& old_params, const Var& params) const = 0;
-  virtual Matrix sample(const Matrix& params, Rng& rng) const = 0;
-  // The deterministic action used for evaluation: the most likely action for the categorical
-  // and Gaussian policies; for the squashed Gaussian, the squashed mean (see there).
-  virtual Matrix mode(const Matrix& params) const = 0;
-
   virtual ad::ParameterSet parameters() const = 0;
   virtual std::string describe() const = 0;  // architecture, e.g. "categorical 4-128-128-2 tanh"
   virtual int act_dim() const = 0;           // columns of an action matrix
 
-  // Conveniences over the above.
+  // ---- Acting without the tape ----
+  // The plain counterpart of dist_params: ws.params = dist_params(Var(obs)).value() bit for bit,
+  // by a plain forward pass (ad::Mlp::forward): no graph, no allocation once ws is warm.
+  virtual void dist_params(const Matrix& obs, ActWorkspace& ws) const = 0;
+  // An action per row of params, into `actions` (resized only when the shape changes).
+  virtual void sample(const Matrix& params, Rng& rng, Matrix& actions) const = 0;
+  // The deterministic action used for evaluation: the most likely action for the categorical
+  // and Gaussian policies; for the squashed Gaussian, the squashed mean (see there).
+  virtual void mode(const Matrix& params, Matrix& actions) const = 0;
+
+  // One sampled action per row of obs, into ws.actions (returned): dist_params, then sample.
+  const Matrix& act(const Matrix& obs, Rng& rng, ActWorkspace& ws) const;
+  // One sampled (or mode) action for one observation, as the environment takes it.
+  void act(const Eigen::VectorXd& obs, Rng& rng, Eigen::VectorXd& action, ActWorkspace& ws) const;
+  void act_mode(const Eigen::VectorXd& obs, Eigen::VectorXd& action, ActWorkspace& ws) const;
+
+  // Conveniences over the above (each allocates its result and a workspace).
   Var log_prob(const Matrix& obs, const Matrix& actions) const { return log_prob(dist_params(Var(obs)), actions); }
-  Matrix params_of(const Matrix& obs) const;                              // without recording
-  Eigen::VectorXd act(const Eigen::VectorXd& obs, Rng& rng) const;     // one sampled action
-  Eigen::VectorXd act_mode(const Eigen::VectorXd& obs) const;          // one mode() action
+  Matrix params_of(const Matrix& obs) const;                       // dist_params without recording
+  Matrix sample(const Matrix& params, Rng& rng) const;
+  Matrix mode(const Matrix& params) const;
+  Eigen::VectorXd act(const Eigen::VectorXd& obs, Rng& rng) const;  // one sampled action
+  Eigen::VectorXd act_mode(const Eigen::VectorXd& obs) const;       // one mode() action
 };
 
 class CategoricalPolicy final : public Policy {
@@ -57,15 +82,19 @@ class CategoricalPolicy final : public Policy {
                                                  ad::Activation act, Rng& rng);
 
   Var dist_params(const Var& obs) const override { return net_(obs); }
+  void dist_params(const Matrix& obs, ActWorkspace& ws) const override { net_.forward(obs, ws.params, ws.net); }
   Var log_prob(const Var& params, const Matrix& actions) const override;
   Var entropy(const Var& params) const override;
   Var kl(const Matrix& old_params, const Var& params) const override;
-  Matrix sample(const Matrix& params, Rng& rng) const override;
-  Matrix mode(const Matrix& params) const override;
+  void sample(const Matrix& params, Rng& rng, Matrix& actions) const override;
+  void mode(const Matrix& params, Matrix& actions) const override;
   ad::ParameterSet parameters() const override { return net_.parameters(); }
   std::string describe() const override { return "categorical " + net_.describe(); }
   int act_dim() const override { return 1; }
+  using Policy::dist_params;
   using Policy::log_prob;
+  using Policy::mode;
+  using Policy::sample;
 
  private:
   ad::Mlp net_;
@@ -82,15 +111,19 @@ class GaussianPolicy : public Policy {
                  Scalar log_std_max = 2);
 
   Var dist_params(const Var& obs) const override;
+  void dist_params(const Matrix& obs, ActWorkspace& ws) const override;
   Var log_prob(const Var& params, const Matrix& actions) const override;
   Var entropy(const Var& params) const override;
   Var kl(const Matrix& old_params, const Var& params) const override;
-  Matrix sample(const Matrix& params, Rng& rng) const override;
-  Matrix mode(const Matrix& params) const override;
+  void sample(const Matrix& params, Rng& rng, Matrix& actions) const override;
+  void mode(const Matrix& params, Matrix& actions) const override;
   ad::ParameterSet parameters() const override;
   std::string describe() const override;
   int act_dim() const override { return m_; }
+  using Policy::dist_params;
   using Policy::log_prob;
+  using Policy::mode;
+  using Policy::sample;
 
   Var mu(const Var& params) const { return ad::slice_cols(params, 0, m_); }
   Var log_std(const Var& params) const { return ad::slice_cols(params, m_, m_); }
@@ -122,13 +155,15 @@ class SquashedGaussianPolicy final : public GaussianPolicy {
   Var entropy(const Var& params) const override;
   // KL is invariant under the invertible squashing: the KL of the Gaussians over u.
   Var kl(const Matrix& old_params, const Var& params) const override { return GaussianPolicy::kl(old_params, params); }
-  Matrix sample(const Matrix& params, Rng& rng) const override;
+  void sample(const Matrix& params, Rng& rng, Matrix& actions) const override;
   // shift + scale tanh(mu): the Gaussian's mean, squashed — the usual deterministic action (SAC's
   // evaluation action). It is neither the mean nor, in general, the most likely action of the
   // squashed distribution: for large sigma its density peaks near the box's edges.
-  Matrix mode(const Matrix& params) const override;
+  void mode(const Matrix& params, Matrix& actions) const override;
   std::string describe() const override;
   using Policy::log_prob;
+  using Policy::mode;
+  using Policy::sample;
 
   // Reparameterized sample a = shift + scale tanh(mu + sigma eps) with its log-density, both
   // differentiable in params (SAC's actor loss). eps: N x m standard normal draws.

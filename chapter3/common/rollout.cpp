@@ -10,40 +10,46 @@ namespace pgcpp {
 double Trajectory::total_reward() const { return std::accumulate(rewards.begin(), rewards.end(), 0.0); }
 
 Trajectory run_episode(Env& env, const Policy& policy, Rng& rng) {
+  ActWorkspace ws;
+  return run_episode(env, policy, rng, ws);
+}
+
+Trajectory run_episode(Env& env, const Policy& policy, Rng& rng, ActWorkspace& ws) {
   Trajectory tau;
-  Eigen::VectorXd s = env.reset(rng);
-  const int limit = env.max_episode_steps();
-  std::vector<Eigen::VectorXd> states, actions;
-  states.reserve(static_cast<std::size_t>(limit));
-  actions.reserve(static_cast<std::size_t>(limit));
-  while (true) {
-    Eigen::VectorXd a = policy.act(s, rng);
-    StepResult step = env.step(a);
-    states.push_back(std::move(s));
-    actions.push_back(std::move(a));
-    tau.rewards.push_back(step.reward);
-    s = std::move(step.observation);
-    if (step.terminated || step.truncated) {
-      tau.terminated = step.terminated;
-      tau.truncated = step.truncated && !step.terminated;
-      break;
+  // Rows for the time limit (16 without one), doubled when full: a few allocations an episode,
+  // none per step; the rows left over are cut at the end.
+  const Eigen::Index capacity = std::max(env.max_episode_steps(), 16);
+  tau.obs.resize(capacity, env.obs_dim());
+  tau.actions.resize(capacity, policy.act_dim());
+  tau.rewards.reserve(static_cast<std::size_t>(capacity));
+  Eigen::VectorXd s = env.reset(rng), s_next(env.obs_dim()), a(policy.act_dim());
+  Eigen::Index T = 0;
+  bool terminated = false, truncated = false;
+  while (!terminated && !truncated) {
+    if (T == tau.obs.rows()) {
+      tau.obs.conservativeResize(2 * T, Eigen::NoChange);
+      tau.actions.conservativeResize(2 * T, Eigen::NoChange);
     }
+    policy.act(s, rng, a, ws);
+    tau.obs.row(T) = s.cast<Scalar>().transpose();
+    tau.actions.row(T) = a.cast<Scalar>().transpose();
+    ++T;
+    tau.rewards.push_back(env.step(a, s_next, terminated, truncated));
+    s.swap(s_next);
   }
-  tau.final_obs = s;
-  const Eigen::Index T = static_cast<Eigen::Index>(states.size());
-  tau.obs.resize(T, env.obs_dim());
-  tau.actions.resize(T, policy.act_dim());
-  for (Eigen::Index t = 0; t < T; ++t) {
-    tau.obs.row(t) = states[static_cast<std::size_t>(t)].cast<Scalar>().transpose();
-    tau.actions.row(t) = actions[static_cast<std::size_t>(t)].cast<Scalar>().transpose();
-  }
+  tau.terminated = terminated;
+  tau.truncated = truncated && !terminated;
+  tau.final_obs = std::move(s);
+  tau.obs.conservativeResize(T, Eigen::NoChange);
+  tau.actions.conservativeResize(T, Eigen::NoChange);
   return tau;
 }
 
 std::vector<Trajectory> collect_episodes(Env& env, const Policy& policy, int episodes, Rng& rng) {
   std::vector<Trajectory> batch;
   batch.reserve(static_cast<std::size_t>(episodes));
-  for (int i = 0; i < episodes; ++i) batch.push_back(run_episode(env, policy, rng));
+  ActWorkspace ws;
+  for (int i = 0; i < episodes; ++i) batch.push_back(run_episode(env, policy, rng, ws));
   return batch;
 }
 

@@ -20,8 +20,9 @@ struct Trajectory {
   double total_reward() const;   // undiscounted: the return the book's curves plot
 };
 
-// One episode of `policy` (sampled actions) from env.reset(rng).
+// One episode of `policy` (sampled actions, chosen without the tape) from env.reset(rng).
 Trajectory run_episode(Env& env, const Policy& policy, Rng& rng);
+Trajectory run_episode(Env& env, const Policy& policy, Rng& rng, ActWorkspace& ws);  // ws reused
 std::vector<Trajectory> collect_episodes(Env& env, const Policy& policy, int episodes, Rng& rng);
 
 // A budget of `total` episodes spent in batches (the demos' --episodes): each collect() runs

@@ -38,7 +38,8 @@ const Segment& SegmentCollector::collect(const Policy& policy, Rng& rng) {
   for (int t = 0; t < seg_.T; ++t) {
     const Eigen::Index row = static_cast<Eigen::Index>(t) * N;
     seg_.obs.middleRows(row, N) = current_.cast<Scalar>();
-    const Matrix a = policy.sample(policy.params_of(seg_.obs.middleRows(row, N)), rng);
+    act_.obs = seg_.obs.middleRows(row, N);
+    const Matrix& a = policy.act(act_.obs, rng, act_);  // without the tape, into act_'s storage
     seg_.actions.middleRows(row, N) = a;
     action_ = a.cast<double>();
     const VecStepResult& step = envs_.step(action_);

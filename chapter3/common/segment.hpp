@@ -9,8 +9,9 @@
 // ended (= terminated or truncated), which is all GAE needs to bootstrap correctly at
 // termination, at truncation and at the segment's end.
 //
-// Storage is allocated once, at construction; collect() reuses it (the policy's forward pass
-// and sampler allocate their own small temporaries).
+// Storage is allocated once, at construction and on the first collect(); later collect()s reuse
+// it: actions are chosen by the plain forward pass (Policy::act), and a step allocates nothing
+// (except where VecEnv restarts an episode).
 #pragma once
 
 #include <cstdint>
@@ -59,6 +60,7 @@ class SegmentCollector {
   Segment seg_;
   Eigen::MatrixXd current_;  // N x obs_dim: s_t of every copy
   Eigen::MatrixXd action_;   // N x act_dim, the VecEnv's double actions
+  ActWorkspace act_;         // the policy's buffers for N observations
   long env_steps_ = 0;
 };
 
