@@ -35,7 +35,9 @@ struct PpoConfig : Params {
   Param<double> max_grad_norm{this, "--max-grad-norm", 0.5, "gradient-norm clip of each step (0 = none)", {0, 1e6}};
   Param<double> target_kl{this, "--target-kl", 0.0, "step 4: stop the epochs once the batch KL exceeds this (0 = never)",
                           {0, 100}};
-  Param<std::vector<int>> hidden{this, "--hidden", {64, 64}, "hidden layer sizes of pi and V (tanh)"};
+  Param<std::vector<int>> hidden{this, "--hidden", {64, 64}, "hidden layer sizes of pi and V"};
+  Param<std::string> activation{this, "--activation", "tanh",
+                                "hidden activation of pi and V (relu: RLtools' Pendulum configuration)", {"tanh", "relu"}};
   Param<double> log_std_init{this, "--log-std-init", 0.0, "Gaussian policies: initial log sigma", {-20, 2},
                               {{"pendulum", -0.5}}};
   Param<bool> no_standardize{this, "--no-standardize", false, "skip step 2's standardization of the advantages"};

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   auto train = [&](std::uint64_t seed, RunLog& log) {
     Rng rng(seed);
     VecEnv envs(run.env, cfg.envs);
-    auto [policy, value] = policy_and_value(envs.env(0), cfg.hidden, rng, cfg.log_std_init);
+    auto [policy, value] = policy_and_value(envs.env(0), cfg.hidden, rng, cfg.log_std_init,
+                                           ad::parse_activation(cfg.activation));
     train_ppo(cfg, envs, *policy, value, rng, seed,
               [&](long k, const OnPolicyBatch& batch, long env_steps, const PpoStats& s) {
                 log.set_loss("policy_loss", s.policy_loss);

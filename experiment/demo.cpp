@@ -177,9 +177,10 @@ ExperimentSpec demo_spec(std::string figure, std::string rollout_figure, std::ve
                         .reference_label = std::move(reference.label)};
 }
 
-PolicyAndValue policy_and_value(const Env& env, const std::vector<int>& hidden, Rng& rng, double log_std_init) {
-  std::shared_ptr<Policy> policy = make_mlp_policy(env, hidden, log_std_init, rng);
-  return {std::move(policy), value_network(env.obs_dim(), hidden, ad::Activation::Tanh, rng)};
+PolicyAndValue policy_and_value(const Env& env, const std::vector<int>& hidden, Rng& rng, double log_std_init,
+                                ad::Activation activation) {
+  std::shared_ptr<Policy> policy = make_mlp_policy(env, hidden, log_std_init, rng, activation);
+  return {std::move(policy), value_network(env.obs_dim(), hidden, activation, rng)};
 }
 
 void log_episode_end(RunLog& log, long env_steps, double episode_return, int length) {

@@ -66,13 +66,14 @@ ExperimentSpec demo_spec(std::string figure, std::string rollout_figure, std::ve
 // ---- Model construction and logging the demos share.
 
 // pi (make_mlp_policy: softmax on CartPole, Gaussian with initial log sigma log_std_init on
-// Pendulum) and then V_phi, both of `hidden` tanh layers, drawn from rng in that order: the
-// on-policy actor-critic demos (reinforce_baseline, actor_critic, npg, trpo, ppo).
+// Pendulum) and then V_phi, both of `hidden` layers (tanh unless `activation` says otherwise), drawn
+// from rng in that order: the on-policy actor-critic demos (reinforce_baseline, actor_critic, npg, trpo, ppo).
 struct PolicyAndValue {
   std::shared_ptr<Policy> policy;
   ad::Mlp value;
 };
-PolicyAndValue policy_and_value(const Env& env, const std::vector<int>& hidden, Rng& rng, double log_std_init = 0.0);
+PolicyAndValue policy_and_value(const Env& env, const std::vector<int>& hidden, Rng& rng, double log_std_init = 0.0,
+                                ad::Activation activation = ad::Activation::Tanh);
 
 // One finished episode of a replay-based demo: its metrics.csv row at env_steps and the progress
 // line (iteration = episodes so far).

@@ -12,7 +12,9 @@
 namespace pgcpp {
 
 // Softmax over an MLP's logits for a discrete action space (3.16), else a Gaussian with an MLP
-// mean and a state-independent log sigma starting at log_std_init (3.17). Hidden layers tanh.
-std::shared_ptr<Policy> make_mlp_policy(const Env& env, const std::vector<int>& hidden, double log_std_init, Rng& rng);
+// mean and a state-independent log sigma starting at log_std_init (3.17). Hidden layers tanh unless
+// `activation` says otherwise (PPO's --activation relu, RLtools' Pendulum configuration).
+std::shared_ptr<Policy> make_mlp_policy(const Env& env, const std::vector<int>& hidden, double log_std_init, Rng& rng,
+                                        ad::Activation activation = ad::Activation::Tanh);
 
 }  // namespace pgcpp

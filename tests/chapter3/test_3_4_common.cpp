@@ -21,6 +21,7 @@
 #include "chapter3/common/update_error.hpp"
 #include "chapter3/common/value_fitting.hpp"
 #include "envs/vec_env.hpp"
+#include "experiment/demo.hpp"
 #include "tests/chapter3/cliff_env.hpp"
 
 using namespace pgcpp;
@@ -256,4 +257,32 @@ TEST_CASE("make_mlp_policy: softmax for discrete actions, state-independent Gaus
   const auto gauss = make_mlp_policy(*pendulum, {8}, -0.5, rng);
   CHECK(gauss->describe() == "gaussian state-independent-log-std 3-8-1 tanh");
   CHECK(gauss->params_of(Matrix::Zero(1, 3))(0, 1) == Scalar(-0.5));
+}
+
+// Plausible bug: ppo's --activation relu dropped on the way (pi or V still built with tanh). pi's mean and V at
+// states far from 0 (where tanh saturates and ReLU does not) against the ReLU networks written by hand from
+// their own parameters; equal up to rounding.
+TEST_CASE("policy_and_value with ReLU: the mean of pi and V are ReLU networks of their parameters") {
+  Rng rng(5);
+  const std::unique_ptr<Env> pendulum = make_env("Pendulum-v1");
+  auto [policy, value] = policy_and_value(*pendulum, {8, 8}, rng, 0.5, ad::Activation::ReLU);
+  CHECK(policy->describe() == "gaussian state-independent-log-std 3-8-8-1 relu");
+  Matrix s(3, 3);
+  s << 3, -2, 5, -4, 1, -6, 0.5, 2.5, -3;
+  // x W_1 + b_1 -> max(., 0) -> ... -> x W_L + b_L, from the first 2 L parameters (W, b per layer).
+  auto relu_mlp = [&](const ad::ParameterSet& theta, int layers) {
+    Matrix h = s;
+    for (int l = 0; l < layers; ++l) {
+      const Matrix& W = theta.list()[static_cast<std::size_t>(2 * l)].value();
+      const Matrix& b = theta.list()[static_cast<std::size_t>(2 * l + 1)].value();
+      Matrix z = h * W;
+      z.rowwise() += b.row(0);
+      h = l + 1 < layers ? Matrix(z.cwiseMax(Scalar(0))) : z;
+    }
+    return h;
+  };
+  const Matrix mu = policy->params_of(s).col(0), v = value(ad::Var(s)).value();
+  CHECK((mu - relu_mlp(policy->parameters(), 3)).cwiseAbs().maxCoeff() < Scalar(1e-4));
+  CHECK((v - relu_mlp(value.parameters(), 3)).cwiseAbs().maxCoeff() < Scalar(1e-4));
+  CHECK(policy->params_of(s)(0, 1) == Scalar(0.5));
 }

@@ -225,6 +225,19 @@ for prog in "$@"; do
   if [ "$n" -lt 30 ]; then echo "FAIL $name: only $n cases (want >= 30)"; failures=$((failures + 1)); fi
 done
 
+# ---- bench --peers (issue 19): --rows names only the peers' rows; --rows and --seed only with --peers ----
+for prog in "$@"; do
+  if [ "$(basename "$prog")" = bench ]; then
+    run_case "$prog" "bogus" --peers --rows sac64,bogus
+    run_case "$prog" "--rows" --peers --rows ""
+    run_case "$prog" "--rows" --peers --rows SAC64
+    for v in "ppo," ",ppo" "ppo,,sac64"; do run_case "$prog" "invalid value '$v' for --rows" --peers --rows "$v"; done
+    run_case "$prog" "--peers" --rows ppo
+    run_case "$prog" "--peers" --seed 3
+  fi
+done
+# ---- end of bench --peers -------------------------------------------------------------------------
+
 # A short run of each program that prints a report, into /dev/full: exit 1, not 0 (audit bug:
 # bench, gd_sgd and the reports exited 0). Each is found among the programs given by its name.
 if [ -w /dev/full ]; then

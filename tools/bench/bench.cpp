@@ -27,6 +27,8 @@
 // (e) one NPG Fisher-vector product (Section 3.4.4, step 5) on the npg demo's batch of 8 x 256
 // CartPole states, pi 4-64-64-2 tanh, damping 0.1: FisherVectorProduct (the autodiff's
 // Hessian-vector product of the mean KL) against J^T M J v by hand (tools/bench/ppo_npg_hand.hpp).
+// --peers instead trains the peers' Pendulum-v1 configurations end to end (tools/bench/peers.hpp): RLtools'
+// SAC at widths 64 and 256 and its PPO, CleanRL's SAC and DDPG; --rows picks some, --seed the seed.
 // --clock cpu times each block by the thread's CPU time instead of the wall clock: on a shared
 // machine that measures what one core does, while the wall clock also counts the time the
 // thread waited for a core.
@@ -42,10 +44,12 @@
 #include "autodiff/autodiff.hpp"
 #include "chapter3/3_4_8_sac.hpp"
 #include "experiment/cli.hpp"
+#include "experiment/program.hpp"
 #include "chapter3/3_4_7_ppo.hpp"
 #include "chapter3/common/critic.hpp"
 #include "chapter3/common/natural_gradient.hpp"
 #include "tools/bench/fixtures.hpp"
+#include "tools/bench/peers.hpp"
 #include "tools/bench/sac_hand.hpp"
 #include "tools/bench/ppo_npg_hand.hpp"
 
@@ -347,10 +351,24 @@ int main(int argc, char** argv) {
     Param<std::string> clock{this, "--clock", "wall", "time blocks by the wall clock or by the thread's CPU time",
                              {"wall", "cpu"}};
     Param<int> sac_width{this, "--sac-width", 256, "hidden width of (c)'s networks (Example 3.8: 256)", {1, 4096}};
+    Param<bool> peers{this, "--peers", false,
+                      "instead of (a)-(e): train the peers' Pendulum-v1 configurations end to end (RLtools, CleanRL)"};
+    Param<std::string> rows{this, "--rows", "all",
+                            "--peers: all, or comma-separated rows among sac64, sac256, ppo, cleanrl_sac, cleanrl_ddpg"};
+    Param<std::uint64_t> seed{this, "--seed", 1, "--peers: the seed of every row", {0, 1'000'000'000}};
   } cfg;
-  Cli cli("bench", "Autodiff forward+backward+Adam against hand-written Eigen (Section 3.1 machinery).");
+  Cli cli("bench", "Autodiff forward+backward+Adam against hand-written Eigen (Section 3.1 machinery); with --peers, "
+                   "the peers' Pendulum-v1 benchmark configurations trained end to end.");
   cli.add(cfg);
   cli.parse(argc, argv);
+  std::vector<bench::PeerRow> peer_rows;
+  if (const std::string expected = bench::select_peer_rows(cfg.rows, peer_rows); !expected.empty())
+    cli.usage_error("invalid value " + shown_value(cfg.rows) + " for --rows: expected " + expected);
+  cli.require(cfg.peers || (!cli.given("--rows") && !cli.given("--seed")), "--rows and --seed need --peers");
+  if (cfg.peers) {
+    if (!cfg.default_malloc) ad::keep_freed_memory();  // as run_experiment does for the demos
+    return run_program(cli, [&] { return bench::run_peer_rows(peer_rows, cfg.seed); });
+  }
   const double seconds = cfg.block_seconds;
   const bool default_malloc = cfg.default_malloc;
   g_cpu_clock = cfg.clock() == "cpu";
