@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import hashlib
 import html
 import json
 import math
@@ -123,14 +122,6 @@ def load_run(job: Job, dir: Path, stamp: dict, current: dict) -> Run:
 
 # ---------------------------------------------------------------------------------------------
 # Running the jobs
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def shown_path(p: Path) -> str:
     """A path as the reader types it from the repository root."""
@@ -237,7 +228,7 @@ def run_tasks(tasks: list[Task], cores: int) -> list[str]:
                 running.remove(t)
                 progress.done += 1
                 if t.proc.returncode == 0:
-                    stamp = {"command": t.command, "binary_sha256": sha256(t.binary), "ok": True,
+                    stamp = {"command": t.command, "binary_sha256": slurm.sha256(t.binary), "ok": True,
                              "wall_seconds": round(wall, 2), "weight": t.weight,
                              "finished": datetime.datetime.now().isoformat(timespec="seconds")}
                     (t.dir / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
@@ -542,7 +533,7 @@ def slurm_plan(jobs: dict, build: Path, runs_dir: Path, out: Path, args) -> tupl
             continue
         d = runs_dir / j.id
         cmd = command_for(j, binary, d, args.full)
-        sha = sha256(binary)
+        sha = slurm.sha256(binary)
         rerun_inputs = any(a in last for a in j.after)
         if slurm.up_to_date(d, cmd, sha) and not args.force and not rerun_inputs:
             skipped.append(j.id)
@@ -689,7 +680,7 @@ def main() -> int:
             continue
         d = runs_dir / j.id
         cmd = command_for(j, binary, d, args.full)
-        current[j.id] = {"command": cmd, "binary_sha256": sha256(binary)}
+        current[j.id] = {"command": cmd, "binary_sha256": slurm.sha256(binary)}
         stamp_path = d / STAMP
         stamp = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
         up_to_date = stamp.get("ok") and stamp.get("command") == cmd and \

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <vector>
 
@@ -544,6 +545,42 @@ void check_same_loop(const std::vector<LoopRecord>& got, const std::vector<LoopR
   CHECK((want.back().phi - phi0).cwiseAbs().maxCoeff() > 0.05);
 }
 
+
+// The loop under test (`train`: train_actor_critic_td0 or train_gae, with `cfg`) and
+// reference_loop(set, c) run side by side from copies of the same networks (drawn from
+// Rng(init_seed)) and the same Rng(seed) stream on CliffEnv; check_same_loop compares them.
+template <class Config, class Train>
+void check_against_reference(const LoopSettings& set, double c, Config& cfg, std::uint64_t init_seed,
+                             std::uint64_t seed, Train train) {
+  cfg.batch = set.batch;
+  cfg.episodes = set.episodes;
+  cfg.critic_steps = set.critic_steps;
+  cfg.lr_actor = set.lr_actor;
+  cfg.lr_critic = set.lr_critic;
+  cfg.gamma = set.gamma;
+  cfg.clip = set.clip;
+  cfg.no_normalize = !set.normalize;
+  cfg.solved = 0;
+  Rng init(init_seed);
+  const ad::Mlp pi_net({6, 8, 2}, ad::Activation::Tanh, init);
+  CategoricalPolicy policy(pi_net);
+  const CategoricalPolicy ref_policy(pi_net.clone());
+  ad::Mlp value({6, 8, 1}, ad::Activation::Tanh, init);
+  const ad::Mlp ref_value = value.clone();
+  const Vector theta0 = policy.parameters().flatten(), phi0 = value.parameters().flatten();
+  test::CliffEnv env, ref_env;
+  Rng rng(seed), ref_rng(seed);
+  int terminal = 0, truncated = 0;
+  const std::vector<LoopRecord> want = reference_loop(set, c, ref_env, ref_policy, ref_value, ref_rng, terminal, truncated);
+  std::vector<LoopRecord> got;
+  train(cfg, env, policy, value, rng, [&](long, const std::vector<Trajectory>& batch, const auto& stats) {
+    LoopRecord rec{{}, stats.actor_loss, stats.critic_loss, policy.parameters().flatten(), value.parameters().flatten()};
+    for (const Trajectory& tau : batch) rec.returns.push_back(tau.total_reward());
+    got.push_back(rec);
+  });
+  check_same_loop(got, want, theta0, phi0, terminal, truncated);
+}
+
 }  // namespace
 
 // Section 3.3.2's loop, train_actor_critic_td0, against the reference above (lambda = 0, c = 1/2)
@@ -560,37 +597,9 @@ TEST_CASE("TD(0) actor-critic (3.31), (3.32): train_actor_critic_td0 follows ste
           NEEDS_DOUBLE("lockstep to 1e-10 over 8 updates")) {
   for (const bool normalize : {true, false}) {
     CAPTURE(normalize);
-    const LoopSettings set = lockstep_settings(0.0, normalize);
     ActorCriticConfig cfg;
-    cfg.batch = set.batch;
-    cfg.episodes = set.episodes;
-    cfg.critic_steps = set.critic_steps;
-    cfg.lr_actor = set.lr_actor;
-    cfg.lr_critic = set.lr_critic;
-    cfg.gamma = set.gamma;
-    cfg.clip = set.clip;
-    cfg.no_normalize = !normalize;
-    cfg.solved = 0;
-    Rng init(51);
-    const ad::Mlp pi_net({6, 8, 2}, ad::Activation::Tanh, init);
-    CategoricalPolicy policy(pi_net);
-    const CategoricalPolicy ref_policy(pi_net.clone());
-    ad::Mlp value({6, 8, 1}, ad::Activation::Tanh, init);
-    const ad::Mlp ref_value = value.clone();
-    const Vector theta0 = policy.parameters().flatten(), phi0 = value.parameters().flatten();
-    test::CliffEnv env, ref_env;
-    Rng rng(52), ref_rng(52);
-    int terminal = 0, truncated = 0;
-    const std::vector<LoopRecord> want = reference_loop(set, 0.5, ref_env, ref_policy, ref_value, ref_rng, terminal, truncated);
-    std::vector<LoopRecord> got;
-    train_actor_critic_td0(cfg, env, policy, value, rng,
-                           [&](long, const std::vector<Trajectory>& batch, const ActorCriticStats& stats) {
-                             LoopRecord rec{{}, stats.actor_loss, stats.critic_loss, policy.parameters().flatten(),
-                                            value.parameters().flatten()};
-                             for (const Trajectory& tau : batch) rec.returns.push_back(tau.total_reward());
-                             got.push_back(rec);
-                           });
-    check_same_loop(got, want, theta0, phi0, terminal, truncated);
+    check_against_reference(lockstep_settings(0.0, normalize), 0.5, cfg, 51, 52,
+                            [](auto&&... args) { train_actor_critic_td0(args...); });
   }
 }
 
@@ -605,33 +614,8 @@ TEST_CASE("GAE actor-critic (3.35)-(3.40): train_gae follows steps 1-6 in lockst
     CAPTURE(normalize);
     const LoopSettings set = lockstep_settings(0.7, normalize);
     GaeConfig cfg;
-    cfg.batch = set.batch;
-    cfg.episodes = set.episodes;
-    cfg.critic_steps = set.critic_steps;
-    cfg.lr_actor = set.lr_actor;
-    cfg.lr_critic = set.lr_critic;
-    cfg.gamma = set.gamma;
     cfg.lambda_ = set.lambda_;
-    cfg.clip = set.clip;
-    cfg.no_normalize = !normalize;
-    cfg.solved = 0;
-    Rng init(61);
-    const ad::Mlp pi_net({6, 8, 2}, ad::Activation::Tanh, init);
-    CategoricalPolicy policy(pi_net);
-    const CategoricalPolicy ref_policy(pi_net.clone());
-    ad::Mlp value({6, 8, 1}, ad::Activation::Tanh, init);
-    const ad::Mlp ref_value = value.clone();
-    const Vector theta0 = policy.parameters().flatten(), phi0 = value.parameters().flatten();
-    test::CliffEnv env, ref_env;
-    Rng rng(62), ref_rng(62);
-    int terminal = 0, truncated = 0;
-    const std::vector<LoopRecord> want = reference_loop(set, 1.0, ref_env, ref_policy, ref_value, ref_rng, terminal, truncated);
-    std::vector<LoopRecord> got;
-    train_gae(cfg, env, policy, value, rng, [&](long, const std::vector<Trajectory>& batch, const GaeStats& stats) {
-      LoopRecord rec{{}, stats.actor_loss, stats.critic_loss, policy.parameters().flatten(), value.parameters().flatten()};
-      for (const Trajectory& tau : batch) rec.returns.push_back(tau.total_reward());
-      got.push_back(rec);
-    });
-    check_same_loop(got, want, theta0, phi0, terminal, truncated);
+    check_against_reference(set, 1.0, cfg, 61, 62,
+                            [](auto&&... args) { train_gae(args...); });
   }
 }
