@@ -1,4 +1,5 @@
-// compare: any finished runs on one figure — episode return against env steps, episodes or CPU
+// compare: any finished runs on one figure — episode return (or, with --y, another column of
+// metrics.csv such as PPO's per-update kl or SAC's entropy) against env steps, episodes or CPU
 // seconds, one curve per group of runs: the mean over the group's seeds of each seed's moving
 // average, with the min–max band over seeds, exactly as a run's own multi-seed curve.svg is drawn
 // (experiment/curves.hpp computes both).
@@ -90,10 +91,13 @@ int main(int argc, char** argv) {
   struct Config : Params {
     Param<std::string> x{this, "--x", "env_steps", "the x axis: env steps, the episode number, or the seed's CPU seconds (timing.csv)",
                          {"env_steps", "episodes", "cpu_seconds"}};
+    Param<std::string> y{this, "--y", "return",
+                         "the y axis: metrics.csv's return, or another column it logs (e.g. kl, entropy, alpha: a "
+                         "quantity of each update, on the rows of that update's episodes)"};
     Param<int> smooth{this, "--smooth", 20,
                       "episodes in each seed's trailing moving average (1: none; 20 as in every run's curve.svg)",
                       {1, 100'000}};
-    Param<std::string> reference{this, "--reference", "", "a dashed line at this return, e.g. -200 (\"\": none)"};
+    Param<std::string> reference{this, "--reference", "", "a dashed line at this value of --y, e.g. -200 (\"\": none)"};
     Param<std::string> title{this, "--title", "", "figure title (\"\": \"Episode return on <env>\")"};
     Param<std::string> out{this, "--out", "runs/compare", "output folder (comparison.svg, comparison.csv)"};
   } cfg;
@@ -147,7 +151,7 @@ int main(int argc, char** argv) {
         if (label.empty()) throw std::runtime_error("run " + shown(arg) + ": an empty LABEL");
       }
       std::vector<fs::path> skipped;
-      std::vector<Seed> seeds = read_run(dir, x_column, skipped);
+      std::vector<Seed> seeds = read_run(dir, x_column, skipped, cfg.y());
       read_dirs.push_back(dir);
       for (const fs::path& s : skipped)
         std::printf("left out %s: its run's summary.json lists it as failed\n", shown(s).c_str());
@@ -188,11 +192,13 @@ int main(int argc, char** argv) {
 
     const CurveGrid grid = cfg.x() == "episodes" ? CurveGrid::per_episode : CurveGrid::points;
     plot::Figure fig(1, 1, 900, 520);
-    fig.title(cfg.title().empty() ? "Episode return on " + env : cfg.title());
+    const bool returns = cfg.y() == "return";
+    const std::string y_name = returns ? "episode return" : cfg.y();
+    fig.title(cfg.title().empty() ? (returns ? "Episode return on " : cfg.y() + " on ") + env : cfg.title());
     plot::Axes& ax = fig.panel();
     std::string csv = "group,label,seeds," + cfg.x() + ",mean,min,max\n";
-    std::printf("%s: %zu group%s, return against %s, %d-episode moving average\n", env.c_str(), groups.size(),
-                groups.size() == 1 ? "" : "s", cfg.x().c_str(), cfg.smooth());
+    std::printf("%s: %zu group%s, %s against %s, %d-episode moving average\n", env.c_str(), groups.size(),
+                groups.size() == 1 ? "" : "s", cfg.y().c_str(), cfg.x().c_str(), cfg.smooth());
     for (std::size_t k = 0; k < groups.size(); ++k) {
       const Group& g = groups[k];
       std::vector<SeedReturns> curves;
@@ -222,12 +228,12 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
-    if (std::isfinite(reference)) ax.hline(reference, {.label = "return " + detail::number_text(reference)});
+    if (std::isfinite(reference)) ax.hline(reference, {.label = (returns ? "return " : cfg.y() + " ") + detail::number_text(reference)});
     const std::string x_label = cfg.x() == "episodes" ? "episode" : cfg.x() == "env_steps" ? "environment steps"
                                                                                             : "CPU seconds of the seed";
     ax.xlabel(x_label)
-        .ylabel(cfg.smooth() == 1 ? "episode return"
-                                  : "episode return (" + std::to_string(cfg.smooth()) + "-episode moving average)")
+        .ylabel(cfg.smooth() == 1 ? y_name
+                                  : y_name + " (" + std::to_string(cfg.smooth()) + "-episode moving average)")
         .legend(plot::Corner::best);
 
     const fs::path out = cfg.out();

@@ -274,8 +274,11 @@ std::vector<std::string> split(const std::string& line) {
   return cells;
 }
 
-// Columns of a CSV file (metrics.csv, timing.csv) by name, one vector per name, every cell finite.
-std::vector<std::vector<double>> read_columns(const fs::path& file, const std::vector<std::string>& names) {
+// Columns of a CSV file (metrics.csv, timing.csv) by name, one vector per name, every cell finite;
+// except that an empty cell of the first column is read as NaN when first_may_be_empty (a quantity
+// logged per update is empty on the rows of the episodes before the first update).
+std::vector<std::vector<double>> read_columns(const fs::path& file, const std::vector<std::string>& names,
+                                              bool first_may_be_empty = false) {
   const std::string text = read_small_file(file, kMaxMetricsBytes);
   std::istringstream in(text);
   std::string line;
@@ -299,7 +302,7 @@ std::vector<std::vector<double>> read_columns(const fs::path& file, const std::v
         if (*first == '+') ++first;  // from_chars takes no '+'
         if (std::from_chars(first, last, v).ptr != last) v = kNaN;
       }
-      if (!std::isfinite(v))
+      if (!std::isfinite(v) && !(k == 0 && first_may_be_empty && (c >= cells.size() || cells[c].empty())))
         throw std::runtime_error(shown(file) + " line " + std::to_string(row) + ": column " + header[c] +
                                  " is not a finite number");
       columns[k].push_back(v);
@@ -308,14 +311,16 @@ std::vector<std::vector<double>> read_columns(const fs::path& file, const std::v
   return columns;
 }
 
-// Each episode's return (metrics.csv) and its x: the episode number (x_column empty), metrics.csv's
-// env_steps, or timing.csv's cpu_seconds (the seed's CPU time at the episode's end).
-void read_metrics(const fs::path& dir, const std::string& x_column, Seed& seed) {
+// Each episode's y_column (metrics.csv: "return", or a logged quantity such as "kl") and its x:
+// the episode number (x_column empty), metrics.csv's env_steps, or timing.csv's cpu_seconds (the
+// seed's CPU time at the episode's end).
+void read_metrics(const fs::path& dir, const std::string& x_column, const std::string& y_column, Seed& seed) {
   const fs::path file = dir / "metrics.csv";
   const bool timed = x_column == "cpu_seconds";
-  std::vector<std::string> names = {"return"};
+  std::vector<std::string> names = {y_column};
   if (!x_column.empty() && !timed) names.push_back(x_column);
-  const std::vector<std::vector<double>> metrics = read_columns(file, names);
+  const bool other = y_column != "return";
+  std::vector<std::vector<double>> metrics = read_columns(file, names, other);
   seed.returns = metrics[0];
   if (seed.returns.empty()) throw std::runtime_error(shown(file) + " has no episodes");
   const fs::path x_file = timed ? dir / "timing.csv" : file;
@@ -336,9 +341,18 @@ void read_metrics(const fs::path& dir, const std::string& x_column, Seed& seed) 
   for (std::size_t i = 1; i < seed.x.size(); ++i)
     if (seed.x[i] < seed.x[i - 1])
       throw std::runtime_error(shown(x_file) + " line " + std::to_string(i + 2) + ": " + x_column + " decreases");
+  if (other) {  // drop the rows before the first update (an empty y cell)
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < seed.returns.size(); ++i)
+      if (std::isfinite(seed.returns[i])) seed.x[kept] = seed.x[i], seed.returns[kept++] = seed.returns[i];
+    seed.x.resize(kept);
+    seed.returns.resize(kept);
+    if (kept == 0) throw std::runtime_error(shown(file) + ": column " + y_column + " is empty on every row");
+  }
 }
 
-Seed read_seed(const fs::path& dir, const std::string& x_column, const std::uint64_t* folder_seed) {
+Seed read_seed(const fs::path& dir, const std::string& x_column, const std::string& y_column,
+               const std::uint64_t* folder_seed) {
   Seed seed;
   seed.dir = dir;
   std::error_code ec;
@@ -346,7 +360,7 @@ Seed read_seed(const fs::path& dir, const std::string& x_column, const std::uint
     throw std::runtime_error(shown(dir / "summary.json") + " is missing: the seed did not finish (training stopped on "
                              "an error or was interrupted)");
   read_summary(dir / "summary.json", seed, folder_seed);
-  read_metrics(dir, x_column, seed);
+  read_metrics(dir, x_column, y_column, seed);
   return seed;
 }
 
@@ -370,7 +384,8 @@ std::vector<std::uint64_t> failed_seeds(const fs::path& dir) {
 
 }  // namespace
 
-std::vector<Seed> read_run(const fs::path& dir, const std::string& x_column, std::vector<fs::path>& skipped) {
+std::vector<Seed> read_run(const fs::path& dir, const std::string& x_column, std::vector<fs::path>& skipped,
+                           const std::string& y_column) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw std::runtime_error("run " + shown(dir) + ": not a folder");
   std::vector<std::pair<std::uint64_t, fs::path>> folders;
@@ -395,7 +410,7 @@ std::vector<Seed> read_run(const fs::path& dir, const std::string& x_column, std
   if (folders.empty()) {
     if (!fs::exists(fs::symlink_status(dir / "metrics.csv", ec)))
       throw std::runtime_error("run " + shown(dir) + ": no metrics.csv in it or in its seed<k>/ folders");
-    seeds.push_back(read_seed(dir, x_column, nullptr));
+    seeds.push_back(read_seed(dir, x_column, y_column, nullptr));
     return seeds;
   }
   const std::vector<std::uint64_t> failed = failed_seeds(dir);
@@ -404,7 +419,7 @@ std::vector<Seed> read_run(const fs::path& dir, const std::string& x_column, std
       skipped.push_back(path);
       continue;
     }
-    seeds.push_back(read_seed(path, x_column, &k));
+    seeds.push_back(read_seed(path, x_column, y_column, &k));
     const Seed& first = seeds.front();
     const Seed& s = seeds.back();
     const auto differ = [&](const std::string& what) {

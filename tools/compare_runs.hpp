@@ -21,7 +21,7 @@ struct Seed {
   // in the file's order.
   std::vector<std::pair<std::string, std::string>> hyperparameters;
   std::vector<double> x;        // each episode's end on the x axis (see read_run), non-decreasing
-  std::vector<double> returns;  // each episode's return
+  std::vector<double> returns;  // each episode's return (or read_run's y_column)
 };
 
 // Larger than any run's metrics.csv (under 100 bytes an episode: the longest run the demos allow,
@@ -42,8 +42,10 @@ inline constexpr std::uintmax_t kMaxSummaryBytes = std::uintmax_t{1} << 20;
 // lacks the return or x column, has a cell that is not a finite number, x decreasing, or no rows;
 // summary.json is not a JSON object with algorithm, env, seed and hyperparameters, or its seed is
 // not its folder's k; the seeds of one folder differ in algorithm, environment or hyperparameters.
+// y_column: the metrics.csv column read into `returns` ("return", or e.g. "kl", "entropy": a
+// quantity logged once per update is repeated on each of its episodes' rows).
 std::vector<Seed> read_run(const std::filesystem::path& dir, const std::string& x_column,
-                           std::vector<std::filesystem::path>& skipped);
+                           std::vector<std::filesystem::path>& skipped, const std::string& y_column = "return");
 
 // A path as an error message shows it: quoted, on one line (a newline written as \n, other
 // control characters as \xNN).

@@ -204,6 +204,11 @@ for prog in "$@"; do
     run_case "$prog" "--out" --out "$c/good" "$c/good"
     run_case "$prog" "--reference" --reference abc "$c/good"
     run_case "$prog" "timing.csv" --x cpu_seconds "${o[@]}" "$c/good"
+    # --y: a column metrics.csv does not log; a logged column empty on every row (no update ran).
+    run_case "$prog" "no 'kl' column" --y kl "${o[@]}" "$c/good"
+    mkdir -p "$c/no_update" && cp "$c/good/summary.json" "$c/no_update/"
+    printf 'env_steps,episode,return,length,kl\n200,1,-1200,200,\n' > "$c/no_update/metrics.csv"
+    run_case "$prog" "column kl is empty on every row" --y kl "${o[@]}" "$c/no_update"
   fi
   # ---- end of compare ----------------------------------------------------------------------------
   if grep -qE '^  --actions-file <value>' <<< "$help"; then
