@@ -63,6 +63,7 @@ struct TrustRegionStats {
   double cg_residual = 0;     // ||g - F p|| / ||g||
   double value_loss = 0;      // step 3's last epoch
   int backtracks = 0;         // TRPO: j of the accepted beta^j (M + 1 when nothing was accepted)
+  double kl_full_step = 0;    // TRPO: Dbar_KL of the full step beta^0 alpha p, before the line search
   bool accepted = true;       // TRPO: false when no beta^j passed and theta_k was kept
 };
 

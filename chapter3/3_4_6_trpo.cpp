@@ -44,6 +44,7 @@ LineSearchResult backtracking_line_search(Policy& policy, const OnPolicyBatch& b
       kl = static_cast<double>(mean_kl(policy, batch.segment->obs, batch.old_params).item());  // (3.50)
     }
     const double gain = surrogate(policy, batch) - L_k;                                      // (3.49)
+    if (j == 0) r.kl_full_step = kl;
     if (kl <= delta && gain >= 0) {
       r.accepted = true;
       r.backtracks = j;
@@ -80,6 +81,7 @@ void train_trpo(const TrpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value,
     stats.accepted = ls.accepted;
     stats.backtracks = ls.backtracks;
     stats.kl = ls.kl;
+    stats.kl_full_step = ls.kl_full_step;
     stats.surrogate_gain = ls.surrogate_gain;
     stats.alpha = ls.step * d.alpha;
     if (on_iteration) on_iteration(k, batch, collector.env_steps(), stats);

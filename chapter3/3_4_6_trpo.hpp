@@ -16,6 +16,8 @@ struct LineSearchResult {
   double kl = 0;           // Dbar_KL(theta_k || theta*) of the accepted step (0 if none)
   double surrogate_gain = 0;  // L_theta_k(theta*) - L_theta_k(theta_k) (0 if none)
   double step = 0;         // beta^j (0 if none)
+  double kl_full_step = 0;    // Dbar_KL(theta_k || theta_k + alpha p) of the full step j = 0: what the
+                              // quadratic model (3.52) promised to be delta
 };
 
 // Step 8: theta* = theta_k + beta^j alpha p for j = 0, 1, ..., M; accept the first theta* with

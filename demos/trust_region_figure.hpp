@@ -19,7 +19,8 @@ namespace pgcpp {
 
 // The loss columns of TrustRegionStats in metrics.csv; with_backtracks adds TRPO's.
 inline std::vector<std::string> trust_region_columns(bool with_backtracks) {
-  if (with_backtracks) return {"value_loss", "kl", "surrogate_gain", "alpha", "backtracks", "cg_residual"};
+  if (with_backtracks)
+    return {"value_loss", "kl", "surrogate_gain", "alpha", "backtracks", "kl_full_step", "cg_residual"};
   return {"value_loss", "kl", "surrogate_gain", "alpha", "cg_residual"};
 }
 
@@ -35,6 +36,7 @@ class TrustRegionRecord {
     log.set_loss("surrogate_gain", s.surrogate_gain);
     log.set_loss("alpha", s.alpha);
     if (with_backtracks_) log.set_loss("backtracks", s.backtracks);
+    if (with_backtracks_) log.set_loss("kl_full_step", s.kl_full_step);
     log.set_loss("cg_residual", s.cg_residual);
     log_segment(log, k, segment, env_steps);
     iteration_.push_back(static_cast<double>(k));

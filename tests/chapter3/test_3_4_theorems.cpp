@@ -452,6 +452,11 @@ TEST_CASE("TRPO line search: accepts the first beta^j step inside the KL ball th
   // The step before it failed one of the two checks.
   measure(full, 2 * r.step, kl, gain);
   CHECK((kl > cfg.delta || gain < 0));
+  // kl_full_step is the KL of j = 0, the full step (bug caught: the accepted step's KL reported as
+  // the full step's, which would hide the overshoot the gallery's claim card counts).
+  measure(full, 1, kl, gain);
+  CHECK(kl > cfg.delta);
+  CHECK(std::abs(kl - r.kl_full_step) <= 1e3 * kEps * kl);
 
   // Nothing passes (delta far below the KL of beta^M of this step): theta_k is kept.
   theta.unflatten(theta_k);
