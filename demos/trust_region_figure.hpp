@@ -42,6 +42,7 @@ class TrustRegionRecord {
     iteration_.push_back(static_cast<double>(k));
     kl_.push_back(s.accepted ? s.kl : std::nan(""));  // a rejected update moved nothing
     backtracks_.push_back(static_cast<double>(s.backtracks));
+    kl_full_.push_back(s.kl_full_step);
   }
 
   // Writes dir/kl.svg; with backtracks, TRPO's second panel.
@@ -49,6 +50,8 @@ class TrustRegionRecord {
     plot::Figure fig(with_backtracks_ ? 2 : 1, 1, 720, with_backtracks_ ? 560 : 360);
     fig.title(title);
     plot::Axes& ax = fig.panel(0, 0);
+    if (with_backtracks_)  // TRPO: what the full step beta^0 alpha p would have moved, before step 8
+      ax.markers(iteration_, kl_full_, {.label = "KL of the full step (before the line search)", .size = 2.2});
     ax.markers(iteration_, kl_, {.label = "KL of the update", .size = 2.2})
         .hline(delta, {.label = "delta"})
         .log_y()
@@ -63,7 +66,7 @@ class TrustRegionRecord {
 
  private:
   bool with_backtracks_;
-  std::vector<double> iteration_, kl_, backtracks_;
+  std::vector<double> iteration_, kl_, backtracks_, kl_full_;
 };
 
 // One seed of npg or trpo (the two demos differ only in `train`, train_npg or train_trpo, and
