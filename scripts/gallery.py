@@ -300,6 +300,8 @@ pre.cmd { background: #1f2430; color: #e8e8e8; padding: 7px 10px; border-radius:
 details { margin-top: 6px; font-size: 13.5px; } details pre { font-size: 12px; overflow-x: auto; }
 .note { font-size: 13.5px; color: #444; }
 footer { color: #555; font-size: 13px; padding-bottom: 30px; }
+h1.part { font-size: 24px; margin: 34px 0 4px; padding-top: 10px; border-top: 3px solid #c9c2a8; }
+.card.claim { border-left: 5px solid #c9c2a8; }
 """
 
 e = html.escape
@@ -361,7 +363,8 @@ def our_figures(card: Card, run: Run, page_dir: Path) -> str:
                         "every episode of one seed: " + " ".join(
                             f'<a href="{rel(s.dir / "curve.svg", page_dir)}">seed {s.seed}</a>' for s in run.seeds)), ""
         else:
-            cap, cls = f"ours: {p.name}", "wide" if not card.book else ""
+            shown_name = name.replace("{seed}", first).removeprefix("../")
+            cap, cls = f"ours: {shown_name}", "wide" if not card.book and not is_claim(card) else ""
         cap = cap if "<a " in cap else e(cap)
         parts.append(f'<figure class="{cls}"><a href="{rel(p, page_dir)}"><img src="{rel(p, page_dir)}" '
                      f'alt="{e(card.title)}, ours"></a><figcaption>{cap}</figcaption></figure>')
@@ -393,12 +396,21 @@ def verdict(card: Card, run: Optional[Run]) -> tuple[str, str]:
                  f"<br>measured: {e(measured)}</div>")
 
 
+def is_claim(card: Card) -> bool:
+    """A claim card (issue 21): drawn in the page's claims section, counted apart."""
+    return card.id.startswith("claim-")
+
+
 def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, book_dir: Path,
                 page_dir: Path, error: str, shown_before: Optional[Card] = None,
-                command: Optional[list[str]] = None) -> tuple[str, str]:
-    """Returns (status for the contents table, the card's HTML)."""
-    head = (f'<section class="card{" todo" if state != "done" else ""}" id="{e(card.id)}"><h2>{e(card.title)}</h2>'
-            f'<div class="where">{e(section_of(card))}{" — our extra figure" if not card.book and not card.id.startswith("fig") else ""}</div>')
+                command: Optional[list[str]] = None, other_commands: Optional[dict] = None) -> tuple[str, str]:
+    """Returns (status for the contents table, the card's HTML). other_commands: job -> command of
+    the jobs in card.also (a claim's check reads their runs), shown under the card's own."""
+    kind = " — a claim of the chapter" if is_claim(card) else \
+        " — our extra figure" if not card.book and not card.id.startswith("fig") else ""
+    head = (f'<section class="card{" claim" if is_claim(card) else ""}{" todo" if state != "done" else ""}" '
+            f'id="{e(card.id)}"><h2>{e(card.title)}</h2>'
+            f'<div class="where">{e(section_of(card))}{kind}</div>')
     quote = f"<blockquote>“{e(card.quote)}”<br><small>— the book, Section {e(card.section)}</small></blockquote>" if card.quote else ""
     shows = f'<p class="shows"><b>What the book\'s figure shows:</b> {e(card.shows)}</p>' if card.shows else ""
     note = f'<p class="note">{e(card.note)}</p>' if card.note else ""
@@ -422,6 +434,10 @@ def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, 
              "rerun python3 scripts/gallery.py.</p>") if run.stale else ""
     wall = run.stamp.get("wall_seconds")
     cmd = f'<pre class="cmd">{e(shlex.join(run.stamp["command"]))}</pre>'
+    if card.also and other_commands:
+        cmd = ('<p class="note">The runs it reads, made by:</p>' +
+               "".join(f'<pre class="cmd">{e(shlex.join(other_commands[j]))}</pre>' for j in card.also
+                       if j in other_commands) + '<p class="note">and this figure by:</p>' + cmd)
     numbers = seed_table(run) if run.seeds else ""
     if shown_before is not None:
         numbers = (f'<p class="note">Same run as <a href="#{e(shown_before.id)}">{e(shown_before.title)}</a>: '
@@ -458,15 +474,26 @@ def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: di
                info: dict, commands: dict):
     page_dir = path.parent
     html_cards, tally = [], {"✓": 0, "✗": 0, "—": 0, "not implemented yet": 0, "failed": 0, "not run": 0}
+    claim_cards, claim_tally = [], dict.fromkeys(tally, 0)
     toc: dict[str, list[str]] = {}  # chapter section (3.1 ... 3.5) -> its cards' links
+    claim_links: list[str] = []
     first_card_of_job: dict[str, Card] = {}
     for c in cards:
         state = states.get(c.id, "todo")
         status, text = render_card(c, jobs.get(c.job), runs.get(c.job), state, book_dir, page_dir,
                                    errors.get(c.job, ""), first_card_of_job.get(c.job) if state == "done" else None,
-                                   commands.get(c.job))
+                                   commands.get(c.job), commands)
         if state == "done":
             first_card_of_job.setdefault(c.job, c)
+        if is_claim(c):
+            claim_tally[status] = claim_tally.get(status, 0) + 1
+            cls = {"✓": "ok", "✗": "fail", "failed": "fail"}.get(status, "todo" if status == "not implemented yet" else "")
+            mark = {"not implemented yet": "·", "failed": "✗", "not run": "?"}.get(status, status)
+            short = c.title.split(" — ")[0]
+            claim_links.append(f'<a class="{cls}" href="#{e(c.id)}" title="{e(c.title)}: {e(status)}">'
+                               f'{e(short)} ({e(c.section)})&nbsp;{e(mark)}</a>')
+            claim_cards.append(text)
+            continue
         tally[status] = tally.get(status, 0) + 1
         cls = {"✓": "ok", "✗": "fail", "failed": "fail"}.get(status, "todo" if status == "not implemented yet" else "")
         mark = {"not implemented yet": "·", "failed": "✗", "not run": "?"}.get(status, status)
@@ -475,9 +502,23 @@ def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: di
             f'<a class="{cls}" href="#{e(c.id)}" title="{e(c.title)}: {e(status)}">{e(short)}&nbsp;{e(mark)}</a>')
         html_cards.append(text)
     toc_rows = "".join(f"<tr><th>{e(sec)}</th><td>{' '.join(links)}</td></tr>" for sec, links in toc.items())
+    if claim_links:
+        toc_rows += f"<tr><th><a href=\"#claims\">claims</a></th><td>{' '.join(claim_links)}</td></tr>"
     labels = {"✓": "✓ reproduced", "✗": "✗ not reproduced", "—": "— no claim to check",
               "not implemented yet": "not implemented yet", "failed": "run failed", "not run": "not run"}
     tally_html = "".join(f"<span>{tally[k]} {e(labels[k])}</span>" for k in labels if tally.get(k))
+    n_fig = len(cards) - len(claim_cards)
+    claim_short = {"✓": "✓", "✗": "✗", "—": "—", "not implemented yet": "not implemented yet",
+                   "failed": "run failed", "not run": "not run"}
+    claims_html = (f'<p class="meta tally">claims: {len(claim_cards)} — ' +
+                   ", ".join(f"{claim_tally[k]} {e(claim_short[k])}" for k in claim_short if claim_tally.get(k)) +
+                   "</p>") if claim_cards else ""
+    claims_section = (
+        '<section id="claims"><h1 class="part">The chapter\'s claims, in numbers</h1>'
+        '<p class="meta">Each card quotes a sentence of the chapter, runs an experiment that tests it, and checks a '
+        "numeric criterion written down before the run: ✓ when the numbers bear the sentence out, ✗ with what we "
+        "measured when they do not. Link a claim as <code>index.html#claim-…</code>.</p>"
+        + "".join(claim_cards) + "</section>") if claim_cards else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pgcpp — Chapter 3 figures</title><style>{CSS}</style></head>
@@ -488,11 +529,12 @@ def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: di
 <code>summary.json</code> / <code>metrics.csv</code>.</p>
 <p class="meta">{e(info["mode"])} · build <code>{e(info["build"])}</code> · commit {e(info["commit"])} ·
 written {e(info["written"])} · this gallery run: {e(info["wall"])}</p>
-<p class="meta tally">{len(cards)} cards: {tally_html}</p>
+<p class="meta tally">{n_fig} figure cards: {tally_html}</p>
+{claims_html}
 <nav><table><tr><th>section</th><th>cards (✓ reproduced, ✗ not, — no claim, · not implemented yet)</th></tr>
 {toc_rows}</table></nav>
 </header>
-<main>{"".join(html_cards)}</main>
+<main>{"".join(html_cards)}{claims_section}</main>
 <footer><p>The book's figures (<code>figures/book/</code>) are from the book's source repository
 (hankyang94/OptimalControlReinforcementLearning, <code>images/Policy-Gradients/</code>), made with the course's
 public example scripts and released under CC0 1.0 Universal. Quotations are from the chapter's text. Our figures

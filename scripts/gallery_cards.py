@@ -26,6 +26,12 @@ Card fields
   shows      what the book's figure shows, read off it (from the course's example settings)
   job, ours  the job and its files to show (relative to the job's folder; "{seed}" = its first seed)
   check      Check(criterion written on the card, function(run) -> (passed, measured text)), or None
+  also       other jobs whose runs the check or figures read: the card shows their commands too
+
+Claim cards: a Card whose id starts with "claim-" is one of the chapter's claims (issue 21), drawn in
+the page's own section "The chapter's claims, in numbers" after the figure cards and counted apart.
+They live in scripts/gallery_claims.py (claims 1-6) and scripts/gallery_claims_offpolicy.py (7-11),
+each exporting JOBS and CARDS, appended to this file's at its end.
 """
 from __future__ import annotations
 
@@ -70,6 +76,7 @@ class Card:
     ours: list[str] = field(default_factory=list)
     check: Optional[Check] = None
     note: str = ""
+    also: list[str] = field(default_factory=list)  # other jobs whose runs the check reads (their commands shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,3 +443,22 @@ CARDS = [
                "then SAC (≈ 16k)",
          job="offpolicy_compare", ours=["comparison.svg"]),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The chapter's claims (cards "claim-..."): their own files, appended here when present.
+
+def _append_claims(module_name: str) -> None:
+    import importlib
+    try:
+        mod = importlib.import_module(module_name)
+    except ModuleNotFoundError as ex:
+        if ex.name != module_name:
+            raise
+        return
+    JOBS.extend(mod.JOBS)
+    CARDS.extend(mod.CARDS)
+
+
+_append_claims("gallery_claims")
+_append_claims("gallery_claims_offpolicy")

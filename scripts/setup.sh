@@ -5,6 +5,7 @@
 # when it can do neither. Safe to run again.
 #
 #   bash scripts/setup.sh             the build and the tests
+#   bash scripts/setup.sh --gallery   also Chromium, for the gallery page test (ctest --preset gallery)
 #   bash scripts/setup.sh --cluster   also Slurm (slurm-wlm: munge, slurmctld, slurmd, sbatch), for the
 #                                     cluster test (ctest --preset cluster) or to submit from this machine
 set -euo pipefail
@@ -13,7 +14,8 @@ packages=(cmake make g++ libeigen3-dev doctest-dev python3)
 case "${1:-}" in
   "") ;;
   --cluster) packages+=(slurm-wlm) ;;
-  *) echo "setup: unknown option '$1' (only --cluster)" >&2; exit 2 ;;
+  --gallery) packages+=(chromium) ;;
+  *) echo "setup: unknown option '$1' (only --cluster, --gallery)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do
