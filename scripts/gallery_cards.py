@@ -456,6 +456,8 @@ def _append_claims(module_name: str) -> None:
         if ex.name != module_name:
             raise
         return
+    if not hasattr(mod, "JOBS"):  # imported first, it imports this file: it is still being read
+        return
     JOBS.extend(mod.JOBS)
     CARDS.extend(mod.CARDS)
 

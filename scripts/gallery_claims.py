@@ -83,6 +83,44 @@ def _claim1(run):
 
 
 # ---------------------------------------------------------------------------------------------
+# Claims 2 and 3: tools/estimator_study on a random MDP solved exactly (its printed table).
+# Claim 2, decided before the run: with the inexact critic, the bias of the GAE gradient at
+# lambda = 0 exceeds the bias at lambda = 1 by more than 4 SE (of lambda = 0's), lambda = 1 is
+# unbiased (bias < 3 SE), and the per-trajectory variance tr Cov at lambda = 0 is below lambda = 1's.
+# Claim 3, decided before the run: without clipping the bias is 0 (< 1e-12); over the sweep of c
+# the bias grows as c falls and the variance falls as c falls (both monotone), every clipped
+# variance below the unclipped one.
+
+def _gae_rows(text):
+    import re
+    return [tuple(float(x) for x in m) for m in
+            re.findall(r"lambda (\S+)\s+bias (\S+)\s+SE (\S+)\s+bias/SE\s+\S+\s+variance (\S+)", text)]
+
+
+def _claim2(run):
+    rows = {lam: (b, se, v) for lam, b, se, v in _gae_rows(run.stdout)}
+    if 0.0 not in rows or 1.0 not in rows:
+        return False, "λ = 0 and λ = 1 not both in the table (has the output changed?)"
+    (b0, se0, v0), (b1, se1, v1) = rows[0.0], rows[1.0]
+    ok = b0 > b1 + 4 * se0 and b1 < 3 * se1 and v0 < v1
+    return ok, "; ".join(f"λ = {lam:g}: bias {b:.4f} (SE {se:.4f}), tr Cov {v:.3f}" for lam, (b, se, v) in rows.items())
+
+
+def _claim3(run):
+    import re
+    rows = [(float(c), float(b), float(v)) for c, b, v in
+            re.findall(r"c (\S+)\s+bias (\S+)\s+variance (\S+)", run.stdout)]
+    if len(rows) < 3 or rows[-1][0] != float("inf"):
+        return False, "table not found in the output (has it changed?)"
+    clipped, (_, b_inf, v_inf) = rows[:-1], rows[-1]
+    bias = [b for _, b, _ in clipped]
+    var = [v for _, _, v in clipped]
+    ok = b_inf < 1e-12 and all(x > y for x, y in zip(bias, bias[1:])) and \
+        all(x < y for x, y in zip(var, var[1:])) and all(v < v_inf for v in var)
+    return ok, "; ".join(f"c = {c:g}: bias {b:.4f}, tr Cov {v:.4f}" for c, b, v in rows)
+
+
+# ---------------------------------------------------------------------------------------------
 # Claim 4 (Section 3.4.6): the backtracking line search enforces the true KL constraint where the
 # quadratic model overshoots. Setting: TRPO without damping (xi = 0), delta = 0.01. Decided before
 # the run: on every seed, at least one full step beta^0 alpha p has KL > delta (the model
@@ -172,6 +210,9 @@ SAC_QUICK = ["--steps", "15000"]  # ~30 s a seed; the book's 80,000 steps and 12
 SAC_FULL = ["--steps", "80000", "--hidden", "128,128"]
 
 JOBS = [
+    Job("gae_bias_variance", "estimator_study", ["--study", "gae", "--trajectories", "20000"],
+        full_args=["--trajectories", "200000"], est=3),
+    Job("clip_bias_variance", "estimator_study", ["--study", "clip", "--clips", "0.5,1,1.5,2,3,5"], est=1),
     Job("claim1_compare", "compare",
         ["--smooth", "20", "--reference", "475", "--title", "Monte Carlo baseline against actor-critic methods, CartPole-v1",
          *[f"{label}={{runs}}/{job}" for label, job in CLAIM1_RUNS]], est=1,
@@ -221,15 +262,26 @@ CARDS = [
          quote="Recall in policy evaluation (Section 2.1.1), we have introduced a spectrum of methods that sit in "
                "between Monte Carlo and TD(0): they are methods that leverage the n-step bootstrap return that "
                "balance bias and variance.",
-         note="Planned: bias and variance of the GAE advantage against the exact advantage of a fixed policy on an "
-              "exactly solvable MDP with an inexact critic, for a sweep of λ. Not built yet; the learning curves of "
-              "the λ sweep are on the card “The GAE λ sweep” above."),
+         job="gae_bias_variance", ours=["estimator_study.svg", "../gae_lambda/lambda_sweep.svg"],
+         check=Check("with the inexact critic: bias at λ = 0 > bias at λ = 1 + 4 SE, λ = 1 unbiased (bias < 3 SE), and "
+                     "variance tr Cov at λ = 0 < at λ = 1", _claim2),
+         note="A random MDP (6 states, 3 actions, γ = 0.9) and a fixed softmax policy, solved exactly; the critic is "
+              "V̂ = V^π + ε with ε's SD half V^π's over states. Per trajectory g = Σ γ^t ∇log π(a_t|s_t) Â_t with Â "
+              "from (3.35), (3.37); bias ||mean g − ∇J|| over 20,000 trajectories (200,000 with --full) against the "
+              "exact (3.20). λ = 1 is (3.25) with the baseline V̂, unbiased by Theorem 3.6; λ < 1 lets the critic's "
+              "error at later states, which depend on a_t, in. Right: the learning curves of the λ sweep."),
     Card("claim-3.3.4-clipped-ratio", "Claim 3 — clipping the importance ratio adds bias but improves variance",
          "3.3.4",
          quote="Unbiased vs. biased: Without clipping and with a correct critic/advantage, (3.43) is unbiased; "
                "clipping ρ̄ adds bias but improves variance.",
-         note="Planned: bias and variance of the off-policy gradient estimator (3.43) against the exact gradient on "
-              "an exactly solvable MDP, for a sweep of the clip c. Not built yet."),
+         job="clip_bias_variance", ours=["estimator_study.svg"],
+         check=Check("no clipping: bias 0 (< 1e-12); over c = 0.5, 1, 1.5, 2, 3, 5 the bias grows as c falls and the "
+                     "variance falls as c falls (both strictly monotone), every clipped variance below the unclipped",
+                     _claim3),
+         note="One sample s ~ d_μ, a ~ μ(·|s), g = min(ρ, c) ∇log π(a|s) A^π(s, a) (step 7 of the off-policy "
+              "actor–critic, with the exact advantage: a correct critic), on a random MDP (6 states, 3 actions) with "
+              "a behavior μ far from π (largest ρ ≈ 85). Its mean and covariance are finite sums over (s, a), so "
+              "both are exact here, no sampling (the unit test checks the sums against sampling)."),
     Card("claim-3.4.6-line-search", "Claim 4 — TRPO's line search enforces the true KL constraint", "3.4.6",
          quote="we perform a backtracking line search to enforce the true (nonlinear) KL constraint and surrogate "
                "improvement.",
