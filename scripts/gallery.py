@@ -15,7 +15,10 @@ figures/runs/<job>/ and leaves a stamp there (its command and the SHA-256 of its
 job whose stamp matches the current build and command is not run again, so an interrupted
 gallery resumes where it stopped (--force runs everything). A card whose demo is not built (not
 in <build>/bin) says "not implemented yet — Section 3.x". The page needs nothing from the
-network: it links the SVGs in figures/runs/ and the book's PNGs in figures/book/.
+network: it links the SVGs in figures/runs/ and the book's PNGs in figures/book/. After the figure
+cards comes "The chapter's claims, in numbers": the cards whose id starts with "claim-"
+(scripts/gallery_claims.py, scripts/gallery_claims_offpolicy.py), each a sentence of the book, the
+experiment that tests it and a criterion fixed before the run, counted apart in the summary line.
 
 With --slurm nothing runs here: the jobs are submitted with sbatch (scripts/slurm.py), each seed of
 a learning curve as one task of an array (`--seed s --out figures/runs/<job>/seed<s>`), then one
