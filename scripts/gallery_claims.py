@@ -181,7 +181,8 @@ def _claim5(run):
 # over the last 20% of updates (mean over seeds) falls with alpha: alpha = 1 > 0.2 > 0.05; and the
 # learned alpha holds it near its target 0.5 log 2 = 0.347 (within 0.1).
 
-SAC_ALPHAS = [("α = 0.05", "sac_alpha_0.05"), ("α = 0.2", "sac_alpha_0.2"), ("α = 1", "sac_alpha_1"),
+# Labels without '=': compare splits LABEL=DIR at the first one.
+SAC_ALPHAS = [("α 0.05", "sac_alpha_0.05"), ("α 0.2", "sac_alpha_0.2"), ("α 1", "sac_alpha_1"),
               ("learned α", "sac_alpha_learned")]
 
 
@@ -229,7 +230,7 @@ JOBS = [
         est=1, after=["ppo", "ppo_kl"]),
     Job("claim5_entropy", "compare", ["--y", "entropy", "--smooth", "1",
                                       "--title", "Policy entropy with and without the entropy bonus, PPO-Clip",
-                                      "c_e = 0={runs}/ppo", "c_e = 0.01={runs}/ppo_ent"],
+                                      "c_e 0={runs}/ppo", "c_e 0.01={runs}/ppo_ent"],
         est=1, after=["ppo", "ppo_ent"]),
     Job("sac_alpha_0.05", "sac_discrete", ["--quiet", "--alpha", "0.05"], seeds=2, quick_args=SAC_QUICK,
         full_args=SAC_FULL, est=30),
