@@ -244,7 +244,7 @@ JOBS = [
                                      *[f"{label}={{runs}}/{job}" for label, job in SAC_ALPHAS]],
         est=1, after=[job for _, job in SAC_ALPHAS]),
     Job("claim6_entropy", "compare", ["--y", "entropy", "--smooth", "1", "--reference", "0.3466",
-                                      "--title", "Discrete SAC: policy entropy (log 2 = 0.693 is uniform; line: learned α's target)",
+                                      "--title", "Discrete SAC: policy entropy (log 2 = 0.693 is uniform; line: the target entropy of learned α)",
                                       *[f"{label}={{runs}}/{job}" for label, job in SAC_ALPHAS]],
         est=1, after=[job for _, job in SAC_ALPHAS]),
 ]
