@@ -783,7 +783,9 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     page = out / "index.html"
     k = 5 if args.full else 3
-    fewer = sorted({f"{j.seeds} for {j.exe}" for j in jobs.values() if j.seeds and j.seeds < k and not args.full})
+    figure_jobs = {c.job for c in cards.CARDS if not is_claim(c)}  # claim cards say their own seeds
+    fewer = sorted({f"{j.seeds} for {j.exe}" for j in jobs.values()
+                    if j.seeds and j.seeds < k and not args.full and j.id in figure_jobs})
     info = {"mode": f"{'--full: ' if args.full else ''}{k} seeds per learning curve"
                     + (f" ({', '.join(fewer)})" if fewer else "")
                     + (", the book's budgets" if args.full else ", the demos' default settings"),
