@@ -94,11 +94,33 @@ def repl_command(build: Path) -> tuple[list[str], Path]:
     # in the library, compiled as the build compiles it.
     flags = ["-std=c++20", f"-I{ROOT}", f"-I{ROOT / 'notebooks_cpp'}", f"-isystem{eigen}", "-ffp-contract=off",
              "-Wno-extern-initializer"]  # extern before a const declaration (see Preparer)
-    if on(cache, "PGCPP_FLOAT"):
+    # The scalar of libpgcpp.so: PGCPP_PROGRAM_SCALAR (float or double), or the older PGCPP_FLOAT switch.
+    if on(cache, "PGCPP_FLOAT") or cache.get("PGCPP_PROGRAM_SCALAR", "").lower() == "float":
         flags.append("-DPGCPP_FLOAT=1")
-    if on(cache, "PGCPP_NATIVE") and cache.get("CMAKE_BUILD_TYPE", "Release") in ("Release", "RelWithDebInfo"):
-        flags.append("-march=native")  # Eigen's alignment (its ABI) follows the instruction set
+    native = on(cache, "PGCPP_NATIVE") and cache.get("CMAKE_BUILD_TYPE", "Release") in ("Release", "RelWithDebInfo")
+    if native:
+        flags.append("-march=native")
+    # clang-repl 16 cannot JIT inline assembly ("no asm parser for this target"), which Eigen uses
+    # under clang (its FMA, max, cpuid and optimization-barrier paths). So the cells' own Eigen code
+    # runs unvectorized, with Eigen's alignment (its ABI: struct layouts, allocations) set to the
+    # library's, as the build's compiler with the build's flags defines it. The library's code is
+    # the build's, vectorized.
+    align, static_align = eigen_alignment(cache.get("CMAKE_CXX_COMPILER") or "g++", eigen, native)
+    flags += ["-DEIGEN_DONT_VECTORIZE", f"-DEIGEN_MAX_ALIGN_BYTES={align}",
+              f"-DEIGEN_MAX_STATIC_ALIGN_BYTES={static_align}", "-DEIGEN_NO_CPUID",
+              "-DEIGEN_OPTIMIZATION_BARRIER(X)=", "-DEIGEN_ASM_COMMENT(X)="]
     return [repl] + [f"-Xcc={f}" for f in flags], lib
+
+
+def eigen_alignment(cxx: str, eigen: str, native: bool) -> tuple[str, str]:
+    """EIGEN_MAX_ALIGN_BYTES and EIGEN_MAX_STATIC_ALIGN_BYTES as the library was compiled."""
+    probe = "#include <Eigen/Core>\npgcpp_alignment EIGEN_MAX_ALIGN_BYTES EIGEN_MAX_STATIC_ALIGN_BYTES\n"
+    cmd = [cxx, "-std=c++20", "-E", "-P", f"-isystem{eigen}", "-x", "c++", "-"] + (["-march=native"] if native else [])
+    r = subprocess.run(cmd, input=probe, capture_output=True, text=True)
+    m = re.search(r"^pgcpp_alignment (\d+) (\d+)\s*$", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        raise RuntimeError(f"could not read Eigen's alignment from {cxx}: {r.stderr.strip()[:500]}")
+    return m.group(1), m.group(2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,6 +138,9 @@ def _code_mask(src: str) -> list[bool]:
         elif src.startswith("/*", i):
             j = src.find("*/", i + 2)
             j = n if j < 0 else j + 2
+        elif c == "'" and i > 0 and src[i - 1].isalnum() and i + 1 < n and src[i + 1].isalnum():
+            i += 1  # a digit separator, 200'000
+            continue
         elif c in "\"'":
             j = i + 1
             while j < n and src[j] != c and src[j] != "\n":
@@ -208,6 +233,9 @@ class Preparer:
             body = text[lead:]
             where = f'#line {line_of(offset + lead)} "{cell}"\n'
             if body.startswith("#") or SCOPE_RE.match(body) or DECL_RE.match(body):
+                # clang-repl 16 misparses `Eigen::VectorXd v(3);` at top level ("no template named
+                # 'VectorXd'; did you mean 'Eigen::VectorX'?"); `::Eigen::VectorXd v(3);` is parsed.
+                body = re.sub(r"^((?:const\s+)?)Eigen::", r"\1::Eigen::", body)
                 if re.match(r"const\s", body):
                     body = "extern " + body
                 out.append(where + body)
@@ -290,7 +318,12 @@ class Repl:
                   f'std::fputs("{mark}\\n", stderr);')
         out, err, done = "", "", {"stdout": False, "stderr": False}
         while not all(done.values()):
-            name, text = self.chunks.get()
+            try:  # once one marker is in, the other follows at once, or the process is broken
+                name, text = self.chunks.get(timeout=None if not any(done.values()) else 20)
+            except queue.Empty:
+                self.kill()
+                raise Crashed("the interpreter's " + ("stdout" if done["stderr"] else "stderr") +
+                              " did not come back after the cell (stdio broken?)")
             if text is None:
                 self.proc.wait()
                 raise Crashed(err)
