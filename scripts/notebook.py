@@ -40,7 +40,7 @@ FILE_SCOPE = "// [file scope]"
 CELL_MARK = "@@pgcpp-cell-end {}@@"
 CELL_RE = re.compile(r"\n@@pgcpp-cell-end (\d+)@@\n")
 DISPLAY_RE = re.compile(r"@@pgcpp-display (\S+) (.+?)@@\n")
-KERNEL = "xcpp17"
+KERNEL = "pgcpp"
 
 
 class Failure(Exception):
@@ -64,7 +64,7 @@ def load(path: Path) -> dict:
         raise Failure(f"{path}: nbformat is {nb.get('nbformat')!r}, expected 4")
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
     if kernel != KERNEL:
-        raise Failure(f"{path}: kernelspec name is {kernel!r}, expected {KERNEL!r} (xeus-cling, C++17)")
+        raise Failure(f"{path}: kernelspec name is {kernel!r}, expected {KERNEL!r} (the project's kernel, notebooks_cpp/kernel)")
     return nb
 
 

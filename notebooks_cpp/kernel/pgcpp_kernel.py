@@ -237,7 +237,8 @@ class Preparer:
                 # 'VectorXd'; did you mean 'Eigen::VectorX'?"); `::Eigen::VectorXd v(3);` is parsed.
                 body = re.sub(r"^((?:const\s+)?)Eigen::", r"\1::Eigen::", body)
                 if re.match(r"const\s", body):
-                    body = "extern " + body
+                    # `const T x;` (a default-constructed constant) needs an initializer once extern
+                    body = "extern " + re.sub(r"^(const\s[^=(){};,]*\s)(\w+)\s*;$", r"\1\2{};", body.rstrip())
                 out.append(where + body)
             else:
                 self.serial += 1
@@ -318,10 +319,16 @@ class Repl:
                   f'std::fputs("{mark}\\n", stderr);')
         out, err, done = "", "", {"stdout": False, "stderr": False}
         while not all(done.values()):
-            try:  # once one marker is in, the other follows at once, or the process is broken
-                name, text = self.chunks.get(timeout=None if not any(done.values()) else 20)
+            # Once one marker is in, the other follows at once, or the process is broken. After a
+            # JIT error (a symbol not found), clang-repl 16 fails every later input the same way,
+            # the markers' too: no marker comes.
+            jit_error = "Failed to materialize" in err or "JIT session error" in err
+            try:
+                name, text = self.chunks.get(timeout=20 if any(done.values()) else 5 if jit_error else None)
             except queue.Empty:
                 self.kill()
+                if jit_error:
+                    return err
                 raise Crashed("the interpreter's " + ("stdout" if done["stderr"] else "stderr") +
                               " did not come back after the cell (stdio broken?)")
             if text is None:

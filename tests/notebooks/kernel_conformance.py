@@ -88,6 +88,15 @@ if jkt is not None:
             self.assertEqual(reply["status"], "ok")
             self.assertEqual(out, "10 7\n")
 
+        # Catches: a hang after a symbol the JIT cannot resolve (clang-repl 16 then fails every input).
+        def test_pgcpp_link_error_is_reported(self):
+            self.cell("int kept_after_link_error = 5;")
+            reply, _, errors = self.cell("int declared_never_defined();\nint link_fails = declared_never_defined();")
+            self.assertEqual(reply["status"], "error")
+            self.assertIn("declared_never_defined", "\n".join(errors[0]["traceback"]))
+            reply, out, _ = self.cell('std::printf("%d\\n", kept_after_link_error);')
+            self.assertEqual((reply["status"], out), ("ok", "5\n"))
+
         # Catches: a kernel that dies with the C++ process, or restarts it without the earlier cells.
         def test_pgcpp_crash_restarts_with_the_session(self):
             self.cell("int survives = 42;")
