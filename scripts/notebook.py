@@ -40,6 +40,7 @@ FILE_SCOPE = "// [file scope]"
 CELL_MARK = "@@pgcpp-cell-end {}@@"
 CELL_RE = re.compile(r"\n@@pgcpp-cell-end (\d+)@@\n")
 DISPLAY_RE = re.compile(r"@@pgcpp-display (\S+) (.+?)@@\n")
+XML_DECLARATION_RE = re.compile(r"\A\s*<\?xml[^>]*\?>\s*")
 KERNEL = "pgcpp"
 
 
@@ -155,6 +156,9 @@ def cell_outputs(text: str, nb_dir: Path) -> list[dict]:
             content = file.read_text()
         except OSError as ex:
             raise Failure(f"show_svg: cannot read {file}: {ex}")
+        # Without the XML declaration: nbconvert's HTML export parses the SVG with lxml, which
+        # refuses a str carrying an encoding declaration.
+        content = XML_DECLARATION_RE.sub("", content, count=1)
         outputs.append({"data": {mime: lines_of(content), "text/plain": [path]}, "metadata": {},
                         "output_type": "display_data"})
         pos = m.end()

@@ -410,6 +410,7 @@ def make_kernel_class():
             except (OSError, ValueError) as ex:
                 self._stream("stderr", f"show_svg: cannot read {file}: {ex}\n")
                 return
+            data = re.sub(r"\A\s*<\?xml[^>]*\?>\s*", "", data, count=1)  # as scripts/notebook.py: for nbconvert's HTML
             self.send_response(self.iopub_socket, "display_data",
                                {"data": {mime: data, "text/plain": path}, "metadata": {}})
 
