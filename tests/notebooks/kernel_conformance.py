@@ -107,6 +107,18 @@ if jkt is not None:
             self.assertEqual(reply["status"], "ok")
             self.assertEqual(out, "42\n")
 
+        # Catches: an interrupt that kills the kernel, is lost (the cell never ends), or loses the session.
+        def test_pgcpp_interrupt(self):
+            import threading
+            self.cell("int kept_after_interrupt = 8;")
+            timer = threading.Timer(3.0, self.km.interrupt_kernel)
+            timer.start()
+            reply, _, errors = self.cell("volatile long spin = 0;\nwhile (true) ++spin;")
+            timer.join()
+            self.assertEqual((reply["status"], errors[0]["ename"]), ("error", "Interrupted"))
+            reply, out, _ = self.cell('std::printf("%d\\n", kept_after_interrupt);')
+            self.assertEqual((reply["status"], out), ("ok", "8\n"))
+
         # Catches: an edited cell run again failing with "redefinition".
         def test_pgcpp_edited_cell_runs_again(self):
             self.cell("double edited = 1.0;")
