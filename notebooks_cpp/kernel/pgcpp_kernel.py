@@ -155,8 +155,10 @@ def _code_mask(src: str) -> list[bool]:
     return mask
 
 
-DECL_RE = re.compile(r"(?:(?:const|constexpr|static|inline|extern|thread_local)\s+)*"
-                     r"[A-Za-z_][\w:]*(?:\s*<[^;{}]*>)?(?:\s*::\s*\w+)*[\s*&]+[A-Za-z_]\w*\s*[=({;,\[]")
+# A top-level declaration: specifiers, a type, a declarator; or specifiers alone (`unsigned long n = 0;`).
+DECL_KW = r"(?:const|constexpr|static|inline|extern|thread_local|volatile|unsigned|signed|long|short|int|char|double|float|bool)"
+DECL_RE = re.compile(rf"(?:{DECL_KW}\s+)*[A-Za-z_][\w:]*(?:\s*<[^;{{}}]*>)?(?:\s*::\s*\w+)*[\s*&]+[A-Za-z_]\w*\s*[=({{;,\[]"
+                     rf"|(?:{DECL_KW}\s+)+[\s*&]*[A-Za-z_]\w*\s*[=({{;,\[]")
 SCOPE_RE = re.compile(r"(using|struct|class|template|namespace|typedef|enum|union)\b")
 BLOCK_RE = re.compile(r"(for|if|while|switch|do|try)\b|\{")
 FILE_SCOPE = "// [file scope]"
