@@ -126,7 +126,8 @@ def compile_command(build: Path, eigen: str | None, lib: Path | None, source: Pa
     build_type = cache.get("CMAKE_BUILD_TYPE", "Release")
     flags = ["-std=c++20", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-ffp-contract=off",
              f"-I{ROOT}", f"-isystem{eigen}", f"-I{ROOT / 'notebooks_cpp'}"]
-    if on(cache, "PGCPP_FLOAT"):
+    # The scalar of libpgcpp.so: PGCPP_PROGRAM_SCALAR (float or double), or the older PGCPP_FLOAT switch.
+    if on(cache, "PGCPP_FLOAT") or cache.get("PGCPP_PROGRAM_SCALAR", "").lower() == "float":
         flags.append("-DPGCPP_FLOAT=1")
     if on(cache, "PGCPP_NATIVE") and build_type in ("Release", "RelWithDebInfo"):
         # Eigen's alignment (its ABI) follows the instruction set: match the library. GCC 12's false
