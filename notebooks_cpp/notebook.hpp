@@ -1,10 +1,11 @@
 // What the notebooks of notebooks_cpp/ need besides the library: show_svg(path) shows an SVG
 // file (a figure the cell just wrote) as the cell's output.
 //
-// Under xeus-cling (the xcpp17 kernel) it displays through xeus' rich-display protocol, an object
-// whose mime_bundle_repr gives the "image/svg+xml" data. Compiled by scripts/notebook.py, it
-// prints a marker line instead, which the tool stores in the notebook as the cell's image output,
-// so a notebook viewed without a kernel shows its figures.
+// Otherwise it prints a marker line, `@@pgcpp-display image/svg+xml PATH@@`: the project's kernel
+// (notebooks_cpp/kernel, clang-repl) turns it into the cell's display data, and scripts/notebook.py
+// (the g++ route) stores it in the notebook as the cell's image output, so a notebook viewed
+// without a kernel shows its figures. Under xeus-cling (the xcpp17 kernel) it displays through
+// xeus' rich-display protocol, an object whose mime_bundle_repr gives the "image/svg+xml" data.
 #pragma once
 
 #include <fstream>

@@ -40,7 +40,8 @@ FILE_SCOPE = "// [file scope]"
 CELL_MARK = "@@pgcpp-cell-end {}@@"
 CELL_RE = re.compile(r"\n@@pgcpp-cell-end (\d+)@@\n")
 DISPLAY_RE = re.compile(r"@@pgcpp-display (\S+) (.+?)@@\n")
-KERNEL = "xcpp17"
+XML_DECLARATION_RE = re.compile(r"\A\s*<\?xml[^>]*\?>\s*")
+KERNEL = "pgcpp"
 
 
 class Failure(Exception):
@@ -64,7 +65,7 @@ def load(path: Path) -> dict:
         raise Failure(f"{path}: nbformat is {nb.get('nbformat')!r}, expected 4")
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
     if kernel != KERNEL:
-        raise Failure(f"{path}: kernelspec name is {kernel!r}, expected {KERNEL!r} (xeus-cling, C++17)")
+        raise Failure(f"{path}: kernelspec name is {kernel!r}, expected {KERNEL!r} (the project's kernel, notebooks_cpp/kernel)")
     return nb
 
 
@@ -125,7 +126,8 @@ def compile_command(build: Path, eigen: str | None, lib: Path | None, source: Pa
     build_type = cache.get("CMAKE_BUILD_TYPE", "Release")
     flags = ["-std=c++20", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-ffp-contract=off",
              f"-I{ROOT}", f"-isystem{eigen}", f"-I{ROOT / 'notebooks_cpp'}"]
-    if on(cache, "PGCPP_FLOAT"):
+    # The scalar of libpgcpp.so: PGCPP_PROGRAM_SCALAR (float or double), or the older PGCPP_FLOAT switch.
+    if on(cache, "PGCPP_FLOAT") or cache.get("PGCPP_PROGRAM_SCALAR", "").lower() == "float":
         flags.append("-DPGCPP_FLOAT=1")
     if on(cache, "PGCPP_NATIVE") and build_type in ("Release", "RelWithDebInfo"):
         # Eigen's alignment (its ABI) follows the instruction set: match the library. GCC 12's false
@@ -155,6 +157,9 @@ def cell_outputs(text: str, nb_dir: Path) -> list[dict]:
             content = file.read_text()
         except OSError as ex:
             raise Failure(f"show_svg: cannot read {file}: {ex}")
+        # Without the XML declaration: nbconvert's HTML export parses the SVG with lxml, which
+        # refuses a str carrying an encoding declaration.
+        content = XML_DECLARATION_RE.sub("", content, count=1)
         outputs.append({"data": {mime: lines_of(content), "text/plain": [path]}, "metadata": {},
                         "output_type": "display_data"})
         pos = m.end()

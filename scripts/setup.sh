@@ -8,6 +8,9 @@
 #   bash scripts/setup.sh --gallery   also Chromium, for the gallery page test (ctest --preset gallery)
 #   bash scripts/setup.sh --cluster   also Slurm (slurm-wlm: munge, slurmctld, slurmd, sbatch), for the
 #                                     cluster test (ctest --preset cluster) or to submit from this machine
+#   bash scripts/setup.sh --notebooks also Jupyter and clang-repl-16 (clang-tools-16), and registers the
+#                                     notebooks' kernel `pgcpp` for this user (notebooks_cpp/README.md);
+#                                     for ctest --preset notebooks
 set -euo pipefail
 
 packages=(cmake make g++ libeigen3-dev doctest-dev python3)
@@ -15,14 +18,22 @@ case "${1:-}" in
   "") ;;
   --cluster) packages+=(slurm-wlm) ;;
   --gallery) packages+=(chromium) ;;
-  *) echo "setup: unknown option '$1' (only --cluster, --gallery)" >&2; exit 2 ;;
+  --notebooks) packages+=(clang-tools-16 jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel
+                          python3-jupyter-client python3-jupyter-kernel-test) ;;
+  *) echo "setup: unknown option '$1' (--cluster, --gallery or --notebooks)" >&2; exit 2 ;;
 esac
+register_kernel() {  # the notebooks' kernel, for the user running this script (Debian's python3: ipykernel)
+  if [ "${1:-}" = --notebooks ]; then
+    /usr/bin/python3 "$(dirname "$0")/../notebooks_cpp/kernel/pgcpp_kernel.py" install --user
+  fi
+}
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all packages present (${packages[*]})"
+  register_kernel "${1:-}"
   exit 0
 fi
 
@@ -47,3 +58,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${run_as_root[@]}" apt-get update -qq
 "${run_as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+register_kernel "${1:-}"
