@@ -404,13 +404,19 @@ Var abs(const Var& x) {
 Var minimum(const Var& a, const Var& b) {
   const Shape s = broadcast_shape("minimum", a.value(), b.value());
   const Var A = broadcast_to(a, s.rows, s.cols), B = broadcast_to(b, s.rows, s.cols);
-  return where(pooled((A.value().array() <= B.value().array()).cast<Scalar>()), A, B);
+  Matrix mask = pooled((A.value().array() <= B.value().array()).cast<Scalar>());
+  Var y = where(mask, A, B);
+  give_matrix(std::move(mask));  // where() keeps its own copy
+  return y;
 }
 
 Var maximum(const Var& a, const Var& b) {
   const Shape s = broadcast_shape("maximum", a.value(), b.value());
   const Var A = broadcast_to(a, s.rows, s.cols), B = broadcast_to(b, s.rows, s.cols);
-  return where(pooled((A.value().array() >= B.value().array()).cast<Scalar>()), A, B);
+  Matrix mask = pooled((A.value().array() >= B.value().array()).cast<Scalar>());
+  Var y = where(mask, A, B);
+  give_matrix(std::move(mask));  // where() keeps its own copy
+  return y;
 }
 
 // d clamp(x) = g [lo <= x <= hi]

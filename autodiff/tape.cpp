@@ -42,18 +42,19 @@ Pools::~Pools() {
 
 }  // namespace
 
+// Leaves m empty: its buffer goes to the pool, or back to the heap when the pool cannot take it.
 void give_matrix(Matrix&& m) {
-  const Eigen::Index size = m.size();
-  if (size == 0 || t_pools_gone) return;
+  Matrix buffer = std::move(m);
+  const Eigen::Index size = buffer.size();
+  if (size == 0 || t_pools_gone || size > kMaxPooledScalars) return;
   Pools& p = t_pools;
   if (p.pooled_scalars + size > kMaxPooledScalars) {
     p.buckets.clear();
     p.pooled_scalars = 0;
-    if (size > kMaxPooledScalars) return;
   }
   auto it = std::find_if(p.buckets.begin(), p.buckets.end(), [&](const Bucket& b) { return b.size == size; });
   if (it == p.buckets.end()) it = p.buckets.insert(p.buckets.end(), Bucket{size, {}});
-  it->free.push_back(std::move(m));
+  it->free.push_back(std::move(buffer));
   p.pooled_scalars += size;
 }
 
