@@ -88,9 +88,10 @@ TEST_CASE("tape: a graph kept alive while others are built and dropped keeps its
   CHECK(test::normalized_error(W.grad(), tanh_sum_grad(x, W0)) <= kRoundoff);
 }
 
-// Bug caught: an adjoint left in a node's slot after grad(..., create_graph): the recorded
-// adjoint refers back to the graph, the cycle keeps every node of both alive, and each
-// Hessian-vector product then leaks a graph (new nodes and matrices every time).
+// Bug caught: a recorded (create_graph) backward pass whose nodes do not come back to the pools:
+// a reference cycle (a node whose payload holds its own output, an adjoint kept pointing back
+// into its graph) leaks every Hessian-vector product's graph, a matrix not given back drains the
+// pool; either way each product allocates anew.
 TEST_CASE("tape: repeated Hessian-vector products allocate nothing once warm" * doctest::skip(!PGCPP_COUNT_ALLOCATIONS)) {
   Rng rng(8);
   Mlp net({3, 16, 2}, Activation::Tanh, rng);
