@@ -92,7 +92,7 @@ TEST_CASE("tape: a graph kept alive while others are built and dropped keeps its
 // a reference cycle (a node whose payload holds its own output, an adjoint kept pointing back
 // into its graph) leaks every Hessian-vector product's graph, a matrix not given back drains the
 // pool; either way each product allocates anew.
-TEST_CASE("tape: repeated Hessian-vector products allocate nothing once warm" * doctest::skip(!PGCPP_COUNT_ALLOCATIONS)) {
+TEST_CASE("tape: a warm Hessian-vector product allocates only the two vectors grad() returns" * doctest::skip(!PGCPP_COUNT_ALLOCATIONS)) {
   Rng rng(8);
   Mlp net({3, 16, 2}, Activation::Tanh, rng);
   const ParameterSet params = net.parameters();
