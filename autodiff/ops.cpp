@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 
 #include "autodiff/errors.hpp"
 
@@ -12,7 +11,7 @@ using Eigen::Index;
 
 namespace {
 
-Var zeros_like(const Var& x) { return Var(Matrix::Zero(x.rows(), x.cols())); }
+Var zeros_like(const Var& x) { return Var(pooled(Matrix::Zero(x.rows(), x.cols()))); }
 
 struct Shape {
   Index rows, cols;
@@ -27,10 +26,8 @@ Shape broadcast_shape(const char* op, const Matrix& a, const Matrix& b) {
   return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
 }
 
-Matrix expand(const Matrix& m, Shape s) {
-  if (m.rows() == s.rows && m.cols() == s.cols) return m;
-  return m.replicate(s.rows / m.rows(), s.cols / m.cols());
-}
+// m materialized at shape s, in a pooled matrix (the caller gives it back).
+Matrix expand(const Matrix& m, Shape s) { return pooled(m.replicate(s.rows / m.rows(), s.cols / m.cols())); }
 
 // f applied elementwise to a and b broadcast to a common shape. The common cases (equal
 // shapes, a scalar on either side) avoid materializing the broadcast operand.
@@ -39,10 +36,14 @@ Matrix elementwise(const char* op, const Matrix& a, const Matrix& b, F f) {
   const Shape s = broadcast_shape(op, a, b);
   const bool a_full = a.rows() == s.rows && a.cols() == s.cols;
   const bool b_full = b.rows() == s.rows && b.cols() == s.cols;
-  if (a_full && b_full) return f(a.array(), b.array()).matrix();
-  if (a_full && b.size() == 1) return f(a.array(), b(0, 0)).matrix();
-  if (b_full && a.size() == 1) return f(a(0, 0), b.array()).matrix();
-  return f(expand(a, s).array(), expand(b, s).array()).matrix();
+  if (a_full && b_full) return pooled(f(a.array(), b.array()));
+  if (a_full && b.size() == 1) return pooled(f(a.array(), b(0, 0)));
+  if (b_full && a.size() == 1) return pooled(f(a(0, 0), b.array()));
+  Matrix ea = expand(a, s), eb = expand(b, s);
+  Matrix y = pooled(f(ea.array(), eb.array()));
+  give_matrix(std::move(ea));
+  give_matrix(std::move(eb));
+  return y;
 }
 
 // Gradient of a broadcast operand: summed back to the operand's shape.
@@ -63,14 +64,22 @@ auto indicator(const Condition& c) {
 // so the product is one vectorized pass over g and x; materializing the slope as a matrix
 // first would cost a matrix-sized allocation and an extra pass.
 // The result is linear in g, so its own backward rule is the same product with the incoming
-// gradient; its derivative in x is 0 almost everywhere, so x is held by the rule (for its
+// gradient; its derivative in x is 0 almost everywhere, so x is held in the payload (for its
 // values) and not recorded as an input, exactly as if slope(x) were a constant matrix.
+// Slope is a lambda without captures, slope(x, lo, hi), with clamp's bounds lo and hi (kept in
+// the payload too; relu and abs ignore them).
 template <class Slope>
-Var times_slope(const Var& g, const Var& x, Slope slope) {
-  Matrix y = (g.value().array() * slope(x.value().array())).matrix();
-  return make_op("times_slope", std::move(y), {g}, [x, slope](const std::vector<Var>&, const Var&, const Var& gg) -> Grads {
-    return {times_slope(gg, x, slope)};
+Var times_slope(const Var& g, const Var& x, Scalar lo = 0, Scalar hi = 0) {
+  Matrix y = pooled(g.value().array() * Slope{}(x.value().array(), lo, hi));
+  Var out = make_op("times_slope", std::move(y), {g}, [](const Node& n, const Var&, const Var& gg, Var* d) {
+    d[0] = times_slope<Slope>(gg, n.payload.held, n.payload.s[0], n.payload.s[1]);
   });
+  if (Node* n = out.node(); n->backward) {
+    n->payload.s[0] = lo;
+    n->payload.s[1] = hi;
+    n->payload.held = x;
+  }
+  return out;
 }
 
 void check_index(const char* op, const Var& x, const std::vector<int>& index, Index cols) {
@@ -87,41 +96,46 @@ void check_index(const char* op, const Var& x, const std::vector<int>& index, In
 // d(a+b) = g, g (each summed back to its operand's shape)
 Var add(const Var& a, const Var& b) {
   Matrix y = elementwise("add", a.value(), b.value(), [](const auto& x, const auto& z) { return x + z; });
-  return make_op("add", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {in[0].requires_grad() ? reduce_like(g, in[0]) : Var(), in[1].requires_grad() ? reduce_like(g, in[1]) : Var()};
+  return make_op("add", std::move(y), {a, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    const auto& in = n.parents;
+    if (in[0].requires_grad()) d[0] = reduce_like(g, in[0]);
+    if (in[1].requires_grad()) d[1] = reduce_like(g, in[1]);
   });
 }
 
 // d(a-b) = g, -g
 Var sub(const Var& a, const Var& b) {
   Matrix y = elementwise("sub", a.value(), b.value(), [](const auto& x, const auto& z) { return x - z; });
-  return make_op("sub", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {in[0].requires_grad() ? reduce_like(g, in[0]) : Var(), in[1].requires_grad() ? reduce_like(-g, in[1]) : Var()};
+  return make_op("sub", std::move(y), {a, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    const auto& in = n.parents;
+    if (in[0].requires_grad()) d[0] = reduce_like(g, in[0]);
+    if (in[1].requires_grad()) d[1] = reduce_like(-g, in[1]);
   });
 }
 
 // d(a*b) = g b, g a
 Var mul(const Var& a, const Var& b) {
   Matrix y = elementwise("mul", a.value(), b.value(), [](const auto& x, const auto& z) { return x * z; });
-  return make_op("mul", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {in[0].requires_grad() ? reduce_like(g * in[1], in[0]) : Var(),
-            in[1].requires_grad() ? reduce_like(g * in[0], in[1]) : Var()};
+  return make_op("mul", std::move(y), {a, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    const auto& in = n.parents;
+    if (in[0].requires_grad()) d[0] = reduce_like(g * in[1], in[0]);
+    if (in[1].requires_grad()) d[1] = reduce_like(g * in[0], in[1]);
   });
 }
 
 // d(a/b) = g / b, -g a / b^2 = -g y / b
 Var div(const Var& a, const Var& b) {
   Matrix y = elementwise("div", a.value(), b.value(), [](const auto& x, const auto& z) { return x / z; });
-  return make_op("div", std::move(y), {a, b}, [](const std::vector<Var>& in, const Var& out, const Var& g) -> Grads {
-    return {in[0].requires_grad() ? reduce_like(g / in[1], in[0]) : Var(),
-            in[1].requires_grad() ? reduce_like(-(g * out) / in[1], in[1]) : Var()};
+  return make_op("div", std::move(y), {a, b}, [](const Node& n, const Var& out, const Var& g, Var* d) {
+    const auto& in = n.parents;
+    if (in[0].requires_grad()) d[0] = reduce_like(g / in[1], in[0]);
+    if (in[1].requires_grad()) d[1] = reduce_like(-(g * out) / in[1], in[1]);
   });
 }
 
 // d(-x) = -g
 Var neg(const Var& x) {
-  return make_op("neg", -x.value(), {x},
-                 [](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {neg(g)}; });
+  return make_op("neg", pooled(-x.value()), {x}, [](const Node&, const Var&, const Var& g, Var* d) { d[0] = neg(g); });
 }
 
 Var operator+(const Var& a, const Var& b) { return add(a, b); }
@@ -147,14 +161,16 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
   const Index k2 = tb ? b.cols() : b.rows(), n = tb ? b.rows() : b.cols();
   if (k1 != k2)
     fail("matmul", "inner dimensions differ: " + a.shape() + (ta ? "^T" : "") + " times " + b.shape() + (tb ? "^T" : ""));
-  Matrix y(m, n);
+  Matrix y = take_matrix(m, n);
   if (!ta && !tb) y.noalias() = a.value() * b.value();
   else if (ta && !tb) y.noalias() = a.value().transpose() * b.value();
   else if (!ta && tb) y.noalias() = a.value() * b.value().transpose();
   else y.noalias() = a.value().transpose() * b.value().transpose();
-  return make_op("matmul", std::move(y), {a, b}, [ta, tb](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    const Var &A = in[0], &B = in[1];
-    Var da, db;
+  Var out = make_op("matmul", std::move(y), {a, b}, [](const Node& node, const Var&, const Var& g, Var* d) {
+    const Var &A = node.parents[0], &B = node.parents[1];
+    const bool ta = node.payload.n[0] != 0, tb = node.payload.n[1] != 0;
+    Var& da = d[0];
+    Var& db = d[1];
     if (A.requires_grad()) {
       if (!ta) da = tb ? matmul(g, B) : matmul(g, B, false, true);  // g B  or  g B^T
       else da = tb ? matmul(B, g, true, true) : matmul(B, g, false, true);  // B^T g^T  or  B g^T
@@ -163,14 +179,18 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
       if (!tb) db = ta ? matmul(A, g) : matmul(A, g, true, false);  // A g  or  A^T g
       else db = ta ? matmul(g, A, true, true) : matmul(g, A, true, false);  // g^T A^T  or  g^T A
     }
-    return {da, db};
   });
+  if (Node* node = out.node(); node->backward) {
+    node->payload.n[0] = ta;
+    node->payload.n[1] = tb;
+  }
+  return out;
 }
 
 // d(x^T) = g^T
 Var transpose(const Var& x) {
-  return make_op("transpose", x.value().transpose(), {x},
-                 [](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {transpose(g)}; });
+  return make_op("transpose", pooled(x.value().transpose()), {x},
+                 [](const Node&, const Var&, const Var& g, Var* d) { d[0] = transpose(g); });
 }
 
 // y = x W + 1 b:  dx = g W^T,  dW = x^T g,  db = sum of g's rows
@@ -179,13 +199,14 @@ Var affine(const Var& x, const Var& W, const Var& b) {
     fail("affine", "input " + x.shape() + " does not match weight " + W.shape());
   if (b.rows() != 1 || b.cols() != W.cols())
     fail("affine", "bias " + b.shape() + " must be 1x" + std::to_string(W.cols()) + " for weight " + W.shape());
-  Matrix y(x.rows(), W.cols());
+  Matrix y = take_matrix(x.rows(), W.cols());
   y.noalias() = x.value() * W.value();
   y.rowwise() += b.value().row(0);
-  return make_op("affine", std::move(y), {x, W, b}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {in[0].requires_grad() ? matmul(g, in[1], false, true) : Var(),
-            in[1].requires_grad() ? matmul(in[0], g, true, false) : Var(),
-            in[2].requires_grad() ? sum(g, 0) : Var()};
+  return make_op("affine", std::move(y), {x, W, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    const auto& in = n.parents;
+    if (in[0].requires_grad()) d[0] = matmul(g, in[1], false, true);
+    if (in[1].requires_grad()) d[1] = matmul(in[0], g, true, false);
+    if (in[2].requires_grad()) d[2] = sum(g, 0);
   });
 }
 
@@ -196,8 +217,8 @@ Var broadcast_to(const Var& x, Index rows, Index cols) {
   if ((x.rows() != rows && x.rows() != 1) || (x.cols() != cols && x.cols() != 1))
     fail("broadcast_to", "cannot broadcast " + x.shape() + " to " + std::to_string(rows) + "x" + std::to_string(cols));
   if (x.rows() == rows && x.cols() == cols) return x;
-  return make_op("broadcast_to", x.value().replicate(rows / x.rows(), cols / x.cols()), {x},
-                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {reduce_like(g, in[0])}; });
+  return make_op("broadcast_to", pooled(x.value().replicate(rows / x.rows(), cols / x.cols())), {x},
+                 [](const Node& n, const Var&, const Var& g, Var* d) { d[0] = reduce_like(g, n.parents[0]); });
 }
 
 // y = x summed down to rows x cols (each 1 or x's own);  dx = g broadcast back
@@ -205,12 +226,12 @@ Var sum_to(const Var& x, Index rows, Index cols) {
   if ((rows != x.rows() && rows != 1) || (cols != x.cols() && cols != 1))
     fail("sum_to", "cannot sum " + x.shape() + " down to " + std::to_string(rows) + "x" + std::to_string(cols));
   if (x.rows() == rows && x.cols() == cols) return x;
-  Matrix y;
-  if (rows == 1 && cols == 1) y = Matrix::Constant(1, 1, x.value().sum());
+  Matrix y = take_matrix(rows, cols);
+  if (rows == 1 && cols == 1) y(0, 0) = x.value().sum();
   else if (rows == 1) y = x.value().colwise().sum();
   else y = x.value().rowwise().sum();
-  return make_op("sum_to", std::move(y), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {broadcast_to(g, in[0].rows(), in[0].cols())};
+  return make_op("sum_to", std::move(y), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = broadcast_to(g, n.parents[0].rows(), n.parents[0].cols());
   });
 }
 
@@ -223,20 +244,19 @@ Var concat_cols(const std::vector<Var>& parts) {
       fail("concat_cols", "row counts differ: " + parts[0].shape() + " and " + p.shape());
     cols += p.cols();
   }
-  Matrix y(parts[0].rows(), cols);
+  Matrix y = take_matrix(parts[0].rows(), cols);
   Index at = 0;
   for (const Var& p : parts) {
     y.middleCols(at, p.cols()) = p.value();
     at += p.cols();
   }
-  return make_op("concat_cols", std::move(y), parts, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    Grads gs;
+  return make_op("concat_cols", std::move(y), parts, [](const Node& n, const Var&, const Var& g, Var* d) {
     Index start = 0;
-    for (const Var& p : in) {
-      gs.push_back(p.requires_grad() ? slice_cols(g, start, p.cols()) : Var());
+    for (std::size_t i = 0; i < n.parents.size(); ++i) {
+      const Var& p = n.parents[i];
+      if (p.requires_grad()) d[i] = slice_cols(g, start, p.cols());
       start += p.cols();
     }
-    return gs;
   });
 }
 
@@ -244,23 +264,33 @@ Var concat_cols(const std::vector<Var>& parts) {
 Var slice_cols(const Var& x, Index start, Index count) {
   if (start < 0 || count < 0 || start + count > x.cols())
     fail("slice_cols", "columns [" + std::to_string(start) + ", " + std::to_string(start + count) + ") out of range for " + x.shape());
-  const Index total = x.cols();
-  return make_op("slice_cols", x.value().middleCols(start, count), {x},
-                 [start, total](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {pad_cols(g, start, total)}; });
+  Var out = make_op("slice_cols", pooled(x.value().middleCols(start, count)), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = pad_cols(g, n.payload.n[0], n.payload.n[1]);
+  });
+  if (Node* n = out.node(); n->backward) {
+    n->payload.n[0] = start;
+    n->payload.n[1] = x.cols();
+  }
+  return out;
 }
 
 // y = [0 x 0] with x starting at column start;  dx = the slice of g where x sits
 Var pad_cols(const Var& x, Index start, Index total_cols) {
   if (start < 0 || start + x.cols() > total_cols)
     fail("pad_cols", "cannot place " + x.shape() + " at column " + std::to_string(start) + " of " + std::to_string(total_cols));
-  Matrix y = Matrix::Zero(x.rows(), total_cols);
+  Matrix y = pooled(Matrix::Zero(x.rows(), total_cols));
   y.middleCols(start, x.cols()) = x.value();
-  const Index count = x.cols();
-  return make_op("pad_cols", std::move(y), {x},
-                 [start, count](const std::vector<Var>&, const Var&, const Var& g) -> Grads { return {slice_cols(g, start, count)}; });
+  Var out = make_op("pad_cols", std::move(y), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = slice_cols(g, n.payload.n[0], n.payload.n[1]);
+  });
+  if (Node* n = out.node(); n->backward) {
+    n->payload.n[0] = start;
+    n->payload.n[1] = x.cols();
+  }
+  return out;
 }
 
-Var stop_gradient(const Var& x) { return Var(x.value()); }
+Var stop_gradient(const Var& x) { return Var(pooled(x.value())); }
 
 // ================================== Reductions =================================
 
@@ -287,14 +317,13 @@ Var dot(const Var& a, const Var& b) {
 
 // d e^x = g e^x
 Var exp(const Var& x) {
-  return make_op("exp", x.value().array().exp().matrix(), {x},
-                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {g * out}; });
+  return make_op("exp", pooled(x.value().array().exp()), {x}, [](const Node&, const Var& out, const Var& g, Var* d) { d[0] = g * out; });
 }
 
 // d log x = g / x
 Var log(const Var& x) {
-  return make_op("log", x.value().array().log().matrix(), {x},
-                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {g / in[0]}; });
+  return make_op("log", pooled(x.value().array().log()), {x},
+                 [](const Node& n, const Var&, const Var& g, Var* d) { d[0] = g / n.parents[0]; });
 }
 
 namespace {
@@ -303,10 +332,11 @@ namespace {
 // g * . would make three. Its own rule (for second derivatives): d/dg = gg (1 - y^2),
 // d/dy = -2 gg g y.
 Var tanh_backward(const Var& g, const Var& y) {
-  Matrix v = (g.value().array() * (1 - y.value().array().square())).matrix();
-  return make_op("tanh_backward", std::move(v), {g, y}, [](const std::vector<Var>& in, const Var&, const Var& gg) -> Grads {
-    return {in[0].requires_grad() ? tanh_backward(gg, in[1]) : Var(),
-            in[1].requires_grad() ? -2.0 * (gg * in[0] * in[1]) : Var()};
+  Matrix v = pooled(g.value().array() * (1 - y.value().array().square()));
+  return make_op("tanh_backward", std::move(v), {g, y}, [](const Node& n, const Var&, const Var& gg, Var* d) {
+    const auto& in = n.parents;
+    if (in[0].requires_grad()) d[0] = tanh_backward(gg, in[1]);
+    if (in[1].requires_grad()) d[1] = -2.0 * (gg * in[0] * in[1]);
   });
 }
 
@@ -314,90 +344,108 @@ Var tanh_backward(const Var& g, const Var& y) {
 
 // d tanh x = g (1 - y^2)
 Var tanh(const Var& x) {
-  Matrix y(x.rows(), x.cols());
+  Matrix y = take_matrix(x.rows(), x.cols());
   tanh_kernel(x.value().data(), y.data(), x.size());
-  return make_op("tanh", std::move(y), {x},
-                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {tanh_backward(g, out)}; });
+  return make_op("tanh", std::move(y), {x}, [](const Node&, const Var& out, const Var& g, Var* d) { d[0] = tanh_backward(g, out); });
 }
 
 // d sigmoid x = g y (1 - y)
 Var sigmoid(const Var& x) {
-  Matrix y = (1.0 + (-x.value().array()).exp()).inverse().matrix();
+  Matrix y = pooled((1.0 + (-x.value().array()).exp()).inverse());
   return make_op("sigmoid", std::move(y), {x},
-                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {g * out * (1.0 - out)}; });
+                 [](const Node&, const Var& out, const Var& g, Var* d) { d[0] = g * out * (1.0 - out); });
 }
 
 // softplus x = max(x, 0) + log1p(e^{-|x|}) (no overflow for large |x|);  d = g sigmoid(x)
 Var softplus(const Var& x) {
   const auto a = x.value().array();
-  Matrix y = (a.max(Scalar(0)) + (-a.abs()).exp().log1p()).matrix();
+  Matrix y = pooled(a.max(Scalar(0)) + (-a.abs()).exp().log1p());
   return make_op("softplus", std::move(y), {x},
-                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {g * sigmoid(in[0])}; });
+                 [](const Node& n, const Var&, const Var& g, Var* d) { d[0] = g * sigmoid(n.parents[0]); });
 }
 
 // d relu x = g [x > 0]
 Var relu(const Var& x) {
-  return make_op("relu", x.value().cwiseMax(Scalar(0)), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {times_slope(g, in[0], [](const auto& a) { return indicator(a > Scalar(0)); })};
+  return make_op("relu", pooled(x.value().cwiseMax(Scalar(0))), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = times_slope<decltype([](const auto& a, Scalar, Scalar) { return indicator(a > Scalar(0)); })>(g, n.parents[0]);
   });
 }
 
 // d x^2 = 2 g x
 Var square(const Var& x) {
-  return make_op("square", x.value().array().square().matrix(), {x},
-                 [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads { return {2.0 * (g * in[0])}; });
+  return make_op("square", pooled(x.value().array().square()), {x},
+                 [](const Node& n, const Var&, const Var& g, Var* d) { d[0] = 2.0 * (g * n.parents[0]); });
 }
 
 // d sqrt x = g / (2 y)
 Var sqrt(const Var& x) {
-  return make_op("sqrt", x.value().array().sqrt().matrix(), {x},
-                 [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads { return {(0.5 * g) / out}; });
+  return make_op("sqrt", pooled(x.value().array().sqrt()), {x},
+                 [](const Node&, const Var& out, const Var& g, Var* d) { d[0] = (0.5 * g) / out; });
 }
 
 // d x^p = g p x^(p-1)
 Var pow(const Var& x, Scalar p) {
-  return make_op("pow", x.value().array().pow(p).matrix(), {x}, [p](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {(p * g) * pow(in[0], p - 1)};
+  Var out = make_op("pow", pooled(x.value().array().pow(p)), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    const Scalar p = n.payload.s[0];
+    d[0] = (p * g) * pow(n.parents[0], p - 1);
   });
+  if (Node* n = out.node(); n->backward) n->payload.s[0] = p;
+  return out;
 }
 
 // d |x| = g sign(x)
 Var abs(const Var& x) {
-  return make_op("abs", x.value().cwiseAbs(), {x}, [](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {times_slope(g, in[0], [](const auto& a) { return indicator(a > Scalar(0)) - indicator(a < Scalar(0)); })};
+  return make_op("abs", pooled(x.value().cwiseAbs()), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = times_slope<decltype([](const auto& a, Scalar, Scalar) { return indicator(a > Scalar(0)) - indicator(a < Scalar(0)); })>(
+        g, n.parents[0]);
   });
 }
 
 Var minimum(const Var& a, const Var& b) {
   const Shape s = broadcast_shape("minimum", a.value(), b.value());
   const Var A = broadcast_to(a, s.rows, s.cols), B = broadcast_to(b, s.rows, s.cols);
-  return where((A.value().array() <= B.value().array()).cast<Scalar>().matrix(), A, B);
+  Matrix mask = pooled((A.value().array() <= B.value().array()).cast<Scalar>());
+  Var y = where(mask, A, B);
+  give_matrix(std::move(mask));  // where() keeps its own copy
+  return y;
 }
 
 Var maximum(const Var& a, const Var& b) {
   const Shape s = broadcast_shape("maximum", a.value(), b.value());
   const Var A = broadcast_to(a, s.rows, s.cols), B = broadcast_to(b, s.rows, s.cols);
-  return where((A.value().array() >= B.value().array()).cast<Scalar>().matrix(), A, B);
+  Matrix mask = pooled((A.value().array() >= B.value().array()).cast<Scalar>());
+  Var y = where(mask, A, B);
+  give_matrix(std::move(mask));  // where() keeps its own copy
+  return y;
 }
 
 // d clamp(x) = g [lo <= x <= hi]
 Var clamp(const Var& x, Scalar lo, Scalar hi) {
   if (!(lo <= hi)) fail("clamp", "lower bound " + std::to_string(lo) + " exceeds upper bound " + std::to_string(hi));
-  return make_op("clamp", x.value().cwiseMax(lo).cwiseMin(hi), {x}, [lo, hi](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
-    return {times_slope(g, in[0], [lo, hi](const auto& a) { return indicator(a >= lo && a <= hi); })};
+  Var out = make_op("clamp", pooled(x.value().cwiseMax(lo).cwiseMin(hi)), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = times_slope<decltype([](const auto& a, Scalar lo, Scalar hi) { return indicator(a >= lo && a <= hi); })>(
+        g, n.parents[0], n.payload.s[0], n.payload.s[1]);
   });
+  if (Node* n = out.node(); n->backward) {
+    n->payload.s[0] = lo;
+    n->payload.s[1] = hi;
+  }
+  return out;
 }
 
 // y = mask ? a : b;  da = mask ? g : 0,  db = mask ? 0 : g
 Var where(const Matrix& mask, const Var& a, const Var& b) {
   if (a.rows() != b.rows() || a.cols() != b.cols() || mask.rows() != a.rows() || mask.cols() != a.cols())
     fail("where", "mask " + shape_of(mask) + ", a " + a.shape() + " and b " + b.shape() + " must have one shape");
-  Matrix y = (mask.array() != 0).select(a.value().array(), b.value().array()).matrix();
-  auto m = std::make_shared<const Matrix>(mask);
-  return make_op("where", std::move(y), {a, b}, [m](const std::vector<Var>& in, const Var&, const Var& g) -> Grads {
+  Matrix y = pooled((mask.array() != 0).select(a.value().array(), b.value().array()));
+  Var out = make_op("where", std::move(y), {a, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
     const Var z = zeros_like(g);
-    return {in[0].requires_grad() ? where(*m, g, z) : Var(), in[1].requires_grad() ? where(*m, z, g) : Var()};
+    const Matrix& m = n.payload.mask;
+    if (n.parents[0].requires_grad()) d[0] = where(m, g, z);
+    if (n.parents[1].requires_grad()) d[1] = where(m, z, g);
   });
+  if (Node* n = out.node(); n->backward) n->payload.mask = pooled(mask);
+  return out;
 }
 
 // =============================== Per-row ops ===================================
@@ -406,12 +454,14 @@ Var where(const Matrix& mask, const Var& a, const Var& b) {
 Var log_softmax(const Var& x) {
   if (x.cols() == 0) fail("log_softmax", "of a matrix with no columns " + x.shape());
   const auto a = x.value().array();
-  const Eigen::Array<Scalar, Eigen::Dynamic, 1> m = a.rowwise().maxCoeff();
-  const auto shifted = a.colwise() - m;
-  const Eigen::Array<Scalar, Eigen::Dynamic, 1> lse = shifted.exp().rowwise().sum().log();
-  Matrix y = (shifted.colwise() - lse).matrix();
-  return make_op("log_softmax", std::move(y), {x}, [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads {
-    return {g - exp(out) * sum(g, 1)};
+  Matrix m = pooled(a.rowwise().maxCoeff());
+  const auto shifted = a.colwise() - m.col(0).array();
+  Matrix lse = pooled(shifted.exp().rowwise().sum().log());
+  Matrix y = pooled(shifted.colwise() - lse.col(0).array());
+  give_matrix(std::move(m));
+  give_matrix(std::move(lse));
+  return make_op("log_softmax", std::move(y), {x}, [](const Node&, const Var& out, const Var& g, Var* d) {
+    d[0] = g - exp(out) * sum(g, 1);
   });
 }
 
@@ -420,10 +470,10 @@ Var softmax(const Var& x) {
   Matrix y;
   {
     NoGrad constant_only;  // only the value is needed here; the rule below is softmax's own
-    y = exp(log_softmax(x)).value();
+    y = pooled(exp(log_softmax(x)).value());
   }
-  return make_op("softmax", std::move(y), {x}, [](const std::vector<Var>&, const Var& out, const Var& g) -> Grads {
-    return {out * (g - sum(g * out, 1))};
+  return make_op("softmax", std::move(y), {x}, [](const Node&, const Var& out, const Var& g, Var* d) {
+    d[0] = out * (g - sum(g * out, 1));
   });
 }
 
@@ -431,35 +481,35 @@ Var softmax(const Var& x) {
 Var logsumexp(const Var& x) {
   if (x.cols() == 0) fail("logsumexp", "of a matrix with no columns " + x.shape());
   const auto a = x.value().array();
-  const Eigen::Array<Scalar, Eigen::Dynamic, 1> m = a.rowwise().maxCoeff();
-  Matrix y = (m + (a.colwise() - m).exp().rowwise().sum().log()).matrix();
-  return make_op("logsumexp", std::move(y), {x}, [](const std::vector<Var>& in, const Var& out, const Var& g) -> Grads {
-    return {g * exp(in[0] - out)};
+  Matrix m = pooled(a.rowwise().maxCoeff());
+  Matrix y = pooled(m.array() + (a.colwise() - m.col(0).array()).exp().rowwise().sum().log());
+  give_matrix(std::move(m));
+  return make_op("logsumexp", std::move(y), {x}, [](const Node& n, const Var& out, const Var& g, Var* d) {
+    d[0] = g * exp(n.parents[0] - out);
   });
 }
 
 // y_i = x(i, index_i);  dx = g scattered back to those entries
 Var pick(const Var& x, const std::vector<int>& index) {
   check_index("pick", x, index, x.cols());
-  Matrix y(x.rows(), 1);
+  Matrix y = take_matrix(x.rows(), 1);
   for (Index i = 0; i < x.rows(); ++i) y(i, 0) = x.value()(i, index[i]);
-  const Index cols = x.cols();
-  auto idx = std::make_shared<const std::vector<int>>(index);
-  return make_op("pick", std::move(y), {x}, [idx, cols](const std::vector<Var>&, const Var&, const Var& g) -> Grads {
-    return {scatter(g, *idx, cols)};
+  Var out = make_op("pick", std::move(y), {x}, [](const Node& n, const Var&, const Var& g, Var* d) {
+    d[0] = scatter(g, n.payload.index, n.parents[0].cols());
   });
+  if (Node* n = out.node(); n->backward) n->payload.index.assign(index.begin(), index.end());
+  return out;
 }
 
 // Y(i, index_i) = x_i, zeros elsewhere;  dx = pick(g, index)
 Var scatter(const Var& x, const std::vector<int>& index, Index cols) {
   if (x.cols() != 1) fail("scatter", "expects an mx1 column, got " + x.shape());
   check_index("scatter", x, index, cols);
-  Matrix y = Matrix::Zero(x.rows(), cols);
+  Matrix y = pooled(Matrix::Zero(x.rows(), cols));
   for (Index i = 0; i < x.rows(); ++i) y(i, index[i]) = x.value()(i, 0);
-  auto idx = std::make_shared<const std::vector<int>>(index);
-  return make_op("scatter", std::move(y), {x}, [idx](const std::vector<Var>&, const Var&, const Var& g) -> Grads {
-    return {pick(g, *idx)};
-  });
+  Var out = make_op("scatter", std::move(y), {x}, [](const Node& n, const Var&, const Var& g, Var* d) { d[0] = pick(g, n.payload.index); });
+  if (Node* n = out.node(); n->backward) n->payload.index.assign(index.begin(), index.end());
+  return out;
 }
 
 }  // namespace pgcpp::ad

@@ -9,12 +9,12 @@
 // first), and the ratio autodiff / hand-written, all measured in the same run (machines differ),
 // in alternating blocks (machine load changes during a run, e.g. on a shared machine).
 //
-// Memory: the autodiff allocates a graph's matrices anew every iteration. With glibc's default
-// settings the freed top of the heap goes back to the kernel after each iteration and is
-// page-faulted back in, zeroed, in the next one: at (b)'s size that is most of the autodiff's
-// cost beyond the hand-written version's. The chapter's programs therefore tell glibc to keep
-// freed memory (ad::keep_freed_memory(), autodiff/memory.hpp, called by run_experiment), and
-// the benchmark measures under the same settings; --default-malloc measures under glibc's
+// Memory: the autodiff reuses a released graph's nodes and matrix buffers (autodiff/tape.cpp), so
+// a warm iteration of (a) allocates nothing (tests/autodiff/test_tape.cpp checks it). With
+// glibc's default settings, freed memory at the heap's top goes back to the kernel and is
+// page-faulted back in, zeroed, when next used. The chapter's programs therefore tell glibc to
+// keep freed memory (ad::keep_freed_memory(), autodiff/memory.hpp, called by run_experiment),
+// and the benchmark measures under the same settings; --default-malloc measures under glibc's
 // defaults instead.
 //
 // (c) one continuous SAC update (Section 3.4.8.2, steps 3-7: target, twin critics, actor,
