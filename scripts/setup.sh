@@ -7,13 +7,15 @@
 #   bash scripts/setup.sh             the build and the tests
 #   bash scripts/setup.sh --cluster   also Slurm (slurm-wlm: munge, slurmctld, slurmd, sbatch), for the
 #                                     cluster test (ctest --preset cluster) or to submit from this machine
+#   bash scripts/setup.sh --clang     also Clang 16 (Debian's clang-16: clang++-16), for the clang preset
 set -euo pipefail
 
 packages=(cmake make g++ libeigen3-dev doctest-dev python3)
 case "${1:-}" in
   "") ;;
   --cluster) packages+=(slurm-wlm) ;;
-  *) echo "setup: unknown option '$1' (only --cluster)" >&2; exit 2 ;;
+  --clang) packages+=(clang-16) ;;
+  *) echo "setup: unknown option '$1' (--cluster or --clang)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do
