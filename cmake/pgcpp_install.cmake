@@ -11,13 +11,17 @@
 # pgcpp::envs, pgcpp::common, pgcpp::experiment, pgcpp::sections, and pgcpp::chapter3 = all of
 # them), the shared library libpgcpp.so (pgcpp::pgcpp: the objects of all of them in one file,
 # for cling and other dynamic loaders), and lib/cmake/pgcpp/pgcppConfig.cmake with its version
-# file. A consumer inherits what must match the library: PGCPP_FLOAT (the Scalar type), Eigen
-# and threads, the sanitizer flags of an asan build, and -march=native when the library was built
+# file. The library is the programs' set (PGCPP_PROGRAM_SCALAR, float by default: pgcpp_SCALAR says
+# which); the tests' double set is not installed. A consumer inherits what must match the library:
+# the Scalar type (pgcpp::scalar defines PGCPP_FLOAT), Eigen and threads, the sanitizer flags of an asan build, and -march=native when the library was built
 # with it (Eigen's alignment, and so its ABI, follows the instruction set: use the `portable`
 # preset for a library to be used on other machines or from cling).
 include(CMakePackageConfigHelpers)
 
-set(PGCPP_STATIC_LIBRARIES pgcpp_plot pgcpp_autodiff pgcpp_envs pgcpp_common pgcpp_experiment pgcpp_sections)
+set(PGCPP_STATIC_LIBRARIES pgcpp_plot pgcpp_envs)
+foreach(lib pgcpp_autodiff pgcpp_common pgcpp_experiment pgcpp_sections)
+  list(APPEND PGCPP_STATIC_LIBRARIES ${lib}_${PGCPP_PROGRAM_SCALAR})
+endforeach()
 
 add_library(pgcpp_shared SHARED)
 foreach(lib IN LISTS PGCPP_STATIC_LIBRARIES)
@@ -25,7 +29,7 @@ foreach(lib IN LISTS PGCPP_STATIC_LIBRARIES)
 endforeach()
 target_include_directories(pgcpp_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
                                                $<INSTALL_INTERFACE:${PGCPP_INSTALL_INCLUDEDIR}>)
-target_link_libraries(pgcpp_shared PUBLIC Eigen3::Eigen pgcpp_options)
+target_link_libraries(pgcpp_shared PUBLIC Eigen3::Eigen pgcpp_options pgcpp_scalar_${PGCPP_PROGRAM_SCALAR})
 set_target_properties(pgcpp_shared PROPERTIES OUTPUT_NAME pgcpp EXPORT_NAME pgcpp
                       VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
                       LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
@@ -36,15 +40,19 @@ if(PGCPP_NATIVE AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")
   target_compile_options(pgcpp_options INTERFACE $<INSTALL_INTERFACE:-march=native>)
 endif()
 
+set(scalar_target pgcpp_scalar_${PGCPP_PROGRAM_SCALAR})
 foreach(lib IN LISTS PGCPP_STATIC_LIBRARIES)
-  string(REPLACE "pgcpp_" "" short ${lib})
+  string(REGEX REPLACE "^pgcpp_(.*)_${PGCPP_PROGRAM_SCALAR}$" "\\1" short ${lib})
+  string(REPLACE "pgcpp_" "" short ${short})
   set_target_properties(${lib} PROPERTIES EXPORT_NAME ${short})
 endforeach()
 set_target_properties(pgcpp_options PROPERTIES EXPORT_NAME options)
 set_target_properties(pgcpp_core PROPERTIES EXPORT_NAME core)
-set_target_properties(pgcpp_chapter3 PROPERTIES EXPORT_NAME chapter3)
+set_target_properties(${scalar_target} PROPERTIES EXPORT_NAME scalar)
+set_target_properties(pgcpp_chapter3_${PGCPP_PROGRAM_SCALAR} PROPERTIES EXPORT_NAME chapter3)
 
-install(TARGETS pgcpp_shared pgcpp_chapter3 pgcpp_options pgcpp_core ${PGCPP_STATIC_LIBRARIES}
+install(TARGETS pgcpp_shared pgcpp_chapter3_${PGCPP_PROGRAM_SCALAR} pgcpp_options pgcpp_core ${scalar_target}
+                ${PGCPP_STATIC_LIBRARIES}
         EXPORT pgcppTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -62,14 +70,9 @@ include(CMakeFindDependencyMacro)
 find_dependency(Eigen3 3.4 CONFIG)
 find_dependency(Threads)
 include("${CMAKE_CURRENT_LIST_DIR}/pgcppTargets.cmake")
-set(pgcpp_SCALAR "@PGCPP_SCALAR@")  # double, or float for a PGCPP_FLOAT build
+set(pgcpp_SCALAR "@PGCPP_PROGRAM_SCALAR@")  # pgcpp::Scalar: float, or double (-DPGCPP_PROGRAM_SCALAR=double)
 check_required_components(pgcpp)
 ]=])
-if(PGCPP_FLOAT)
-  set(PGCPP_SCALAR float)
-else()
-  set(PGCPP_SCALAR double)
-endif()
 configure_package_config_file(${CMAKE_BINARY_DIR}/pgcppConfig.cmake.in ${CMAKE_BINARY_DIR}/pgcppConfig.cmake
                               INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pgcpp)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/pgcppConfigVersion.cmake

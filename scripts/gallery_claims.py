@@ -182,7 +182,7 @@ def _claim5(run):
 # learned alpha holds it near its target 0.5 log 2 = 0.347 (within 0.1).
 
 # Labels without '=': compare splits LABEL=DIR at the first one.
-SAC_ALPHAS = [("α 0.05", "sac_alpha_0.05"), ("α 0.2", "sac_alpha_0.2"), ("α 1", "sac_alpha_1"),
+SAC_ALPHAS = [("α 0.05", "sac_alpha_0_05"), ("α 0.2", "sac_alpha_0_2"), ("α 1", "sac_alpha_1"),
               ("learned α", "sac_alpha_learned")]
 
 
@@ -199,7 +199,7 @@ def _claim6(run):
              for k, rows in seed_rows(run.dir.parent / job)]
         mean[job] = statistics.mean(e for _, e, _ in s)
         parts.append(f"{label}: " + ", ".join(f"seed {k} entropy {e:.3f}, return {r:.0f}" for k, e, r in s))
-    ok = mean["sac_alpha_1"] > mean["sac_alpha_0.2"] > mean["sac_alpha_0.05"] and \
+    ok = mean["sac_alpha_1"] > mean["sac_alpha_0_2"] > mean["sac_alpha_0_05"] and \
         abs(mean["sac_alpha_learned"] - 0.5 * 0.6931) <= 0.1
     return ok, "late entropy (last 20% of updates) and return (last 20 episodes) — " + "; ".join(parts)
 
@@ -232,9 +232,9 @@ JOBS = [
                                       "--title", "Policy entropy with and without the entropy bonus, PPO-Clip",
                                       "c_e 0={runs}/ppo", "c_e 0.01={runs}/ppo_ent"],
         est=1, after=["ppo", "ppo_ent"]),
-    Job("sac_alpha_0.05", "sac_discrete", ["--quiet", "--alpha", "0.05"], seeds=2, quick_args=SAC_QUICK,
+    Job("sac_alpha_0_05", "sac_discrete", ["--quiet", "--alpha", "0.05"], seeds=2, quick_args=SAC_QUICK,
         full_args=SAC_FULL, est=30),
-    Job("sac_alpha_0.2", "sac_discrete", ["--quiet", "--alpha", "0.2"], seeds=2, quick_args=SAC_QUICK,
+    Job("sac_alpha_0_2", "sac_discrete", ["--quiet", "--alpha", "0.2"], seeds=2, quick_args=SAC_QUICK,
         full_args=SAC_FULL, est=30),
     Job("sac_alpha_1", "sac_discrete", ["--quiet", "--alpha", "1"], seeds=2, quick_args=SAC_QUICK,
         full_args=SAC_FULL, est=30),

@@ -17,8 +17,8 @@ Without notebooks, all of notebooks_cpp/*.ipynb. The convention (notebooks_cpp/R
   * show_svg(path) (notebooks_cpp/notebook.hpp) prints a display marker, stored as the cell's
     image/svg+xml output (under xeus-cling it displays the SVG directly).
 The program runs in the notebook's folder, as a Jupyter kernel does. Compile flags follow the build
-(its CMakeCache.txt): PGCPP_FLOAT, -march=native, sanitizers, so that the program has the
-library's ABI.
+(its CMakeCache.txt): the scalar of libpgcpp.so (PGCPP_PROGRAM_SCALAR, float by default),
+-march=native, sanitizers, so that the program has the library's ABI.
 
 Exit status: 0 ok; 1 a compile error, a run error or (check) stale outputs; 2 usage error.
 """
@@ -126,8 +126,11 @@ def compile_command(build: Path, eigen: str | None, lib: Path | None, source: Pa
     build_type = cache.get("CMAKE_BUILD_TYPE", "Release")
     flags = ["-std=c++20", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-ffp-contract=off",
              f"-I{ROOT}", f"-isystem{eigen}", f"-I{ROOT / 'notebooks_cpp'}"]
-    # The scalar of libpgcpp.so: PGCPP_PROGRAM_SCALAR (float or double), or the older PGCPP_FLOAT switch.
-    if on(cache, "PGCPP_FLOAT") or cache.get("PGCPP_PROGRAM_SCALAR", "").lower() == "float":
+    scalar = cache.get("PGCPP_PROGRAM_SCALAR")
+    if scalar not in ("float", "double"):
+        raise Failure(f"{build / 'CMakeCache.txt'} has no PGCPP_PROGRAM_SCALAR (float or double): "
+                      "configure the build with this version of pgcpp")
+    if scalar == "float":
         flags.append("-DPGCPP_FLOAT=1")
     if on(cache, "PGCPP_NATIVE") and build_type in ("Release", "RelWithDebInfo"):
         # Eigen's alignment (its ABI) follows the instruction set: match the library. GCC 12's false

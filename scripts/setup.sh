@@ -11,6 +11,7 @@
 #   bash scripts/setup.sh --notebooks also Jupyter and clang-repl-16 (clang-tools-16), and registers the
 #                                     notebooks' kernel `pgcpp` for this user (notebooks_cpp/README.md);
 #                                     for ctest --preset notebooks
+#   bash scripts/setup.sh --clang     also Clang 16 (Debian's clang-16: clang++-16), for the clang preset
 set -euo pipefail
 
 packages=(cmake make g++ libeigen3-dev doctest-dev python3)
@@ -20,7 +21,8 @@ case "${1:-}" in
   --gallery) packages+=(chromium) ;;
   --notebooks) packages+=(clang-tools-16 jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel
                           python3-jupyter-client python3-jupyter-kernel-test) ;;
-  *) echo "setup: unknown option '$1' (--cluster, --gallery or --notebooks)" >&2; exit 2 ;;
+  --clang) packages+=(clang-16) ;;
+  *) echo "setup: unknown option '$1' (--cluster, --gallery, --notebooks or --clang)" >&2; exit 2 ;;
 esac
 register_kernel() {  # the notebooks' kernel, for the user running this script (Debian's python3: ipykernel)
   if [ "${1:-}" = --notebooks ]; then

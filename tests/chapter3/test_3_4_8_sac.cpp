@@ -356,7 +356,7 @@ TEST_CASE("squashed Gaussian: the pathwise gradient of E[f(a)] matches the score
     const Matrix score = ad::grad(ad::sum(policy.log_prob(p_score, a) * Var(fa)), {p_score})[0].value();
     for (int j = 0; j < 2; ++j) {
       const Eigen::ArrayXd gp = path.col(j).cast<double>().array(), gs = score.col(j).cast<double>().array();
-      const auto se = [n](const Eigen::ArrayXd& x) { return std::sqrt((x - x.mean()).square().sum() / (n - 1) / n); };
+      const auto se = [](const Eigen::ArrayXd& x) { return std::sqrt((x - x.mean()).square().sum() / (n - 1) / n); };
       const double exact = j == 0 ? exact_mu : exact_ls;
       CAPTURE(j);
       CHECK(std::abs(gp.mean() - exact) < 4.5 * se(gp));
