@@ -248,6 +248,6 @@ CARDS = [
               "env steps, with our earlier per-row members and own minibatches −371 at 4,800 and −129 at 5,000 "
               "(no difference beyond seed noise); SAC (seed 1) −269 at 4,600 — our SAC is about three times "
               "faster than the book's (it bootstraps through the 200-step limit, the script treats it as "
-              "terminal), so at an update-to-data ratio of 1 MBPO has no margin to win. With 200 SAC steps "
+              "terminal), probably why, at an update-to-data ratio of 1, MBPO has no margin to win. With 200 SAC steps "
               "per 50 env steps (--gradient-steps 200) MBPO returns ≥ −124 from 2,200 env steps."),
 ]
