@@ -150,7 +150,7 @@ def mbpo_ahead(run):
 
 
 # ---------------------------------------------------------------------------------------------
-# Jobs. The references "sac", "ddpg", "mbpo" are gallery_cards.py's. est: CPU seconds of one seed
+# Jobs (a compare label must not hold '=': compare splits LABEL=DIR at the first one). The references "sac", "ddpg", "mbpo" are gallery_cards.py's. est: CPU seconds of one seed
 # measured in the default (double) build: SAC 12k steps 39-59 s, DDPG 10k steps 28 s, MBPO 4k steps
 # with 50 model iterations 49-54 s.
 
@@ -177,7 +177,7 @@ JOBS = [
         full_args=_DDPG_FULL, est=28, threshold=-200, window=10),
     Job("ddpg_claims_compare", "compare",
         ["--smooth", "5", "--reference", "-200", "--title", "DDPG: target lag and exploration noise",
-         "τ = 0.005, OU noise (default)={runs}/ddpg", "τ = 1 (no target lag)={runs}/ddpg_tau1",
+         "OU noise, τ: 0.005 (default)={runs}/ddpg", "τ: 1 (no target lag)={runs}/ddpg_tau1",
          "Gaussian noise={runs}/ddpg_gaussian"], est=1, after=["ddpg", "ddpg_tau1", "ddpg_gaussian"]),
     # One seed each by default (--full: 5).
     *[Job(f"mbpo_h{h}", "mbpo", ["--horizon", str(h), "--quiet"], seeds=1, quick_args=_MBPO_QUICK,
@@ -186,8 +186,8 @@ JOBS = [
         est=75),
     Job("mbpo_claims_compare", "compare",
         ["--smooth", "5", "--reference", "-250", "--title", "MBPO: rollout horizon H and random members",
-         "H = 1={runs}/mbpo_h1", "H = 2={runs}/mbpo_h2", "H = 5={runs}/mbpo_h5", "H = 20={runs}/mbpo_h20",
-         "H = 2, ensemble mean={runs}/mbpo_mean"], est=1,
+         "H: 1={runs}/mbpo_h1", "H: 2={runs}/mbpo_h2", "H: 5={runs}/mbpo_h5", "H: 20={runs}/mbpo_h20",
+         "H: 2, ensemble mean={runs}/mbpo_mean"], est=1,
         after=["mbpo_h1", "mbpo_h2", "mbpo_h5", "mbpo_h20", "mbpo_mean"]),
     Job("mbpo_vs_sac", "compare",
         ["--smooth", "10", "--reference", "-250", "--title", "MBPO against SAC on Pendulum-v1 (env steps)",
