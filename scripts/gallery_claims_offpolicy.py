@@ -171,6 +171,12 @@ JOBS = [
         ["--smooth", "5", "--reference", "-200", "--title", "SAC ablations on Pendulum-v1",
          "twin critics, tanh correction (default)={runs}/sac", "one critic (--single-critic)={runs}/sac_single_critic",
          "no tanh correction={runs}/sac_no_tanh"], est=1, after=["sac", "sac_single_critic", "sac_no_tanh"]),
+    # Claim 7's measurement (compare --y: a metrics.csv column, here SacStats::q_minus_return).
+    Job("sac_q_bias_compare", "compare",
+        ["--y", "q_minus_return", "--smooth", "5", "--reference", "0",
+         "--title", "Critic value minus the return that followed (Q − G), SAC on Pendulum-v1",
+         "twin critics (default)={runs}/sac", "one critic (--single-critic)={runs}/sac_single_critic"], est=1,
+        after=["sac", "sac_single_critic"]),
     Job("ddpg_tau1", "ddpg", ["--tau", "1", "--quiet"], seeds=2, quick_args=_DDPG_QUICK, full_args=_DDPG_FULL,
         est=28, threshold=-200, window=10),
     Job("ddpg_gaussian", "ddpg", ["--noise", "gaussian", "--quiet"], seeds=2, quick_args=_DDPG_QUICK,
@@ -204,13 +210,14 @@ CARDS = [
     Card("claim-sac-twin", "Claim 7 — twin critics reduce overestimation", "3.4.8.2", "Example 3.8",
          quote="computes the soft Bellman target with those sampled actions and a twin-target minimum to reduce "
                "overestimation.",
-         job="sac_claims_compare", ours=["comparison.svg"],
+         job="sac_q_bias_compare", ours=["comparison.svg"],
          check=Check("every seed: the mean of Q(s_t, a_t) − G_t (the critic value of the target (3.67) on the states "
                      "of each episode's first half, against the soft discounted return that followed) over the "
                      "second half of training is lower with twin critics than with one critic (--single-critic), "
                      "and the single critic's seed-mean is > 0 (it overestimates)", single_vs_twin),
          note=_SAC_SCALE + " Q − G is metrics.csv's q_minus_return (SacStats::q_minus_return); G_t stops at the "
-                           "episode's 200-step limit, so only the first 100 states count."),
+                           "episode's 200-step limit, so only the first 100 states count. The returns of both runs: the "
+                           "next card's figure."),
     Card("claim-sac-tanh", "Claim 8 — the tanh correction", "3.4.8.2", "Example 3.8",
          quote="The intuition here is that the tanh function is a nonlinear transformation that distorts the "
                "original Gaussian distribution. This “tanh correction” is crucial for stable training.",
