@@ -151,8 +151,8 @@ def mbpo_ahead(run):
 
 # ---------------------------------------------------------------------------------------------
 # Jobs (a compare label must not hold '=': compare splits LABEL=DIR at the first one). The references "sac", "ddpg", "mbpo" are gallery_cards.py's. est: CPU seconds of one seed
-# measured in the default (double) build: SAC 12k steps 39-59 s, DDPG 10k steps 28 s, MBPO 4k steps
-# with 50 model iterations 49-54 s.
+# measured in the default (double) build: SAC 12k steps 39-59 s, DDPG 10k steps 28 s, MBPO 6k steps
+# with 50 model iterations 82-89 s.
 
 _SAC_QUICK = ["--steps", "12000"]
 _SAC_FULL = ["--steps", "50000", "--hidden", "256,256"]
@@ -187,9 +187,9 @@ JOBS = [
          "Gaussian noise={runs}/ddpg_gaussian"], est=1, after=["ddpg", "ddpg_tau1", "ddpg_gaussian"]),
     # One seed each by default (--full: 5).
     *[Job(f"mbpo_h{h}", "mbpo", ["--horizon", str(h), "--quiet"], seeds=1, quick_args=_MBPO_QUICK,
-          full_args=_MBPO_FULL, est=75) for h in (1, 2, 5, 20)],
+          full_args=_MBPO_FULL, est=85) for h in (1, 2, 5, 20)],
     Job("mbpo_mean", "mbpo", ["--ensemble-mean", "--quiet"], seeds=1, quick_args=_MBPO_QUICK, full_args=_MBPO_FULL,
-        est=75),
+        est=85),
     Job("mbpo_claims_compare", "compare",
         ["--smooth", "5", "--reference", "-250", "--title", "MBPO: rollout horizon H and random members",
          "H: 1={runs}/mbpo_h1", "H: 2={runs}/mbpo_h2", "H: 5={runs}/mbpo_h5", "H: 20={runs}/mbpo_h20",
