@@ -43,10 +43,23 @@
 // - Step 6 (continuous) uses the log pi of step 5's samples, as the book's J(alpha) is written.
 // - The actor's loss evaluates the critics through FrozenCopy (chapter3/common/off_policy.hpp):
 //   the same values and action gradients, without forming the critics' weight gradients.
+// - log pi(a|s) is the squashed density's exactly, including the constant - sum_i log a_scale_i of
+//   the change of variables to a = a_scale tanh(u) + a_bias, which the course's script drops (the
+//   book's "+ constant"). It shifts log pi by -log 2 on Pendulum-v1, so the entropy that the
+//   temperature steers toward Hbar = -1 is that of a, not of tanh(u).
+//
+// Ablations (issue 21, the chapter's claims; each a flag of SacConfig, off by default):
+// - --single-critic: one critic and its target; (3.67) and (3.68) use Q_1 in place of min_j Q_j.
+// - --no-tanh-correction: log pi(a|s) = log N(u; mu, sigma^2), the change-of-variables term dropped.
+// - Always measured (SacStats::q_minus_return): the target's critic value on the states of each
+//   finished episode against the soft discounted return that followed, the overestimation that
+//   the twin minimum is there to reduce.
 #include "chapter3/3_4_8_sac.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 namespace pgcpp {
 
@@ -83,6 +96,19 @@ Var continuous_actor_loss(const Var& log_pi, const Var& q_min, double alpha) {
     throw std::invalid_argument("continuous_actor_loss: log_pi and q_min must both be B x 1");
   // 1/B sum (alpha log pi(f_theta(s, eps)|s) - min_j Q_psi_j(s, f_theta(s, eps)))            (3.68)
   return mean(log_pi * static_cast<Scalar>(alpha) - q_min);
+}
+
+Eigen::VectorXd discounted_soft_returns(const Eigen::VectorXd& rewards, const Eigen::VectorXd& log_pi, double gamma,
+                                        double alpha) {
+  if (rewards.size() != log_pi.size() || rewards.size() < 1)
+    throw std::invalid_argument("discounted_soft_returns: rewards and log_pi must have the same length >= 1");
+  // G_t = r_t + gamma (G_{t+1} - alpha log pi(a_{t+1}|s_{t+1})): the soft value's entropy bonus
+  // starts at the next step, as in Q(s, a) = r + gamma E[V(s')], V = E[Q - alpha log pi]  (3.61)
+  const Eigen::Index T = rewards.size();
+  Eigen::VectorXd G(T);
+  G(T - 1) = rewards(T - 1);
+  for (Eigen::Index t = T - 2; t >= 0; --t) G(t) = rewards(t) + gamma * (G(t + 1) - alpha * log_pi(t + 1));
+  return G;
 }
 
 Var temperature_loss(const Var& log_alpha, const Matrix& log_pi, double target_entropy) {
@@ -241,27 +267,57 @@ void SacAgent::act(const Matrix& obs, Rng& rng, Matrix& actions) {
   policy_->sample(act_ws_.params, rng, actions);
 }
 
+SquashedGaussianPolicy::Sample SacAgent::sample(const Var& obs, const Matrix& eps) const {
+  const Var params = policy_->dist_params(obs);
+  SquashedGaussianPolicy::Sample a = policy_->rsample(params, eps);
+  // Ablation (--no-tanh-correction): log N(u; mu, sigma^2) alone, without the change of variables'
+  // - sum_i log(1 - tanh^2 u_i) (and its constant - sum_i log a_scale) of Section 3.4.8.2.
+  if (cfg_.no_tanh_correction)
+    a.log_prob = -0.5 * sum(Var(eps.array().square().matrix()), 1) - sum(policy_->log_std(params), 1) -
+                 static_cast<Scalar>(0.5 * static_cast<double>(eps.cols()) * std::log(2 * 3.14159265358979323846));
+  return a;
+}
+
+Matrix SacAgent::target_value(const Matrix& obs, const Matrix& actions) const {
+  NoGrad off;
+  const Var x = q_input(Var(obs), Var(actions));
+  const Matrix q1 = target1_(x).value();
+  // Ablation (--single-critic): Qbar_1 alone instead of the twin minimum of (3.67).
+  if (cfg_.single_critic) return q1;
+  return q1.cwiseMin(target2_(x).value());
+}
+
+Matrix SacAgent::critic_target(const ReplayBatch& D, const Matrix& eps_next) const {
+  NoGrad off;
+  // y = r + gamma (1 - d) (min_j Qbar_j(s', a') - alpha log pi(a'|s')), a' = f_theta(s', eps')  (3.67)
+  const SquashedGaussianPolicy::Sample a_next = sample(Var(D.next_obs), eps_next);
+  const Matrix q = target_value(D.next_obs, a_next.action.value());
+  return soft_bellman_target(D.rewards, D.terminated, q - static_cast<Scalar>(alpha()) * a_next.log_prob.value(),
+                             cfg_.gamma);
+}
+
+Var SacAgent::actor_objective(const Var& obs, const Matrix& eps, SquashedGaussianPolicy::Sample& a) {
+  a = sample(obs, eps);
+  const Var x_pi = q_input(obs, a.action);
+  // Ablation (--single-critic): Q_psi1 alone instead of min_j Q_psi_j in (3.68).
+  const Var q = cfg_.single_critic ? frozen1_(x_pi) : minimum(frozen1_(x_pi), frozen2_(x_pi));
+  return continuous_actor_loss(a.log_prob, q, alpha());
+}
+
 void SacAgent::update(const ReplayBatch& D, Rng& rng) {
   ++stats_.updates;
-  const Scalar alpha = static_cast<Scalar>(this->alpha());
   if (eps_.rows() != D.size()) eps_.resize(D.size(), eps_.cols());
   // 3. Target with a fresh a' = f_theta(s', eps'):
   //    y = r + gamma (1 - d) (min_j Qbar_j(s', a') - alpha log pi(a'|s'))                    (3.67)
-  Matrix y;
-  {
-    NoGrad off;
-    const Var next(D.next_obs);
-    fill_normal(eps_, rng);
-    const SquashedGaussianPolicy::Sample a_next = policy_->rsample(policy_->dist_params(next), eps_);
-    const Var x_next = q_input(next, a_next.action);
-    const Matrix q_min = target1_(x_next).value().cwiseMin(target2_(x_next).value());
-    y = soft_bellman_target(D.rewards, D.terminated, q_min - alpha * a_next.log_prob.value(), cfg_.gamma);
-  }
+  fill_normal(eps_, rng);
+  const Matrix y = critic_target(D, eps_);
   // 4. Both critics on 1/B sum (Q_psi_j(s, a) - y)^2 (one step of one optimizer over psi_1, psi_2:
   //    the parameters are disjoint, so this is the two updates of the pseudocode).
   const Var s(D.obs), target(y);
   const Var x = q_input(s, Var(D.actions));
-  const Var critic_loss = mean(square(q1_(x) - target)) + mean(square(q2_(x) - target));
+  // Ablation (--single-critic): Q_psi1 alone is fitted; Q_psi2 is never used.
+  const Var critic_loss = cfg_.single_critic ? mean(square(q1_(x) - target))
+                                             : mean(square(q1_(x) - target)) + mean(square(q2_(x) - target));
   critic_opt_.minimize(critic_loss);
   stats_.critic_loss = critic_loss.item();
   check_loss("critic_loss", stats_.critic_loss, stats_.updates);
@@ -271,9 +327,8 @@ void SacAgent::update(const ReplayBatch& D, Rng& rng) {
   frozen1_.refresh();
   frozen2_.refresh();
   fill_normal(eps_, rng);
-  const SquashedGaussianPolicy::Sample a = policy_->rsample(policy_->dist_params(s), eps_);
-  const Var x_pi = q_input(s, a.action);
-  const Var actor_loss = continuous_actor_loss(a.log_prob, minimum(frozen1_(x_pi), frozen2_(x_pi)), alpha);
+  SquashedGaussianPolicy::Sample a;
+  const Var actor_loss = actor_objective(s, eps_, a);
   actor_opt_.minimize(actor_loss);
   stats_.actor_loss = actor_loss.item();
   check_loss("actor_loss", stats_.actor_loss, stats_.updates);
@@ -289,17 +344,39 @@ void SacAgent::update(const ReplayBatch& D, Rng& rng) {
   target2_.update(static_cast<Scalar>(cfg_.tau));
 }
 
+double SacAgent::q_minus_return(const Matrix& obs, const Matrix& actions, const Eigen::VectorXd& rewards) const {
+  if (obs.rows() != actions.rows() || obs.rows() != rewards.size() || obs.rows() < 1)
+    throw std::invalid_argument("q_minus_return: obs, actions and rewards need one row per step of the episode");
+  NoGrad off;
+  // log pi of the actions taken (the squashed density's) and alpha now, for the soft return.
+  const Eigen::VectorXd log_pi = policy_->log_prob(policy_->dist_params(Var(obs)), actions).value().col(0).cast<double>();
+  const Eigen::VectorXd G = discounted_soft_returns(rewards, log_pi, cfg_.gamma, alpha());
+  const Eigen::VectorXd q = target_value(obs, actions).col(0).cast<double>();
+  // The first half only: there the return's missing tail beyond a time limit weighs gamma^(T/2)
+  // at most (0.37 on Pendulum-v1's 200 steps, of a value near 0 once the pendulum is held up).
+  const Eigen::Index half = std::max<Eigen::Index>(1, obs.rows() / 2);
+  return (q.head(half) - G.head(half)).mean();
+}
+
 void train_sac(const SacConfig& cfg, Env& env, SacAgent& agent, Rng& rng, const SacCallback& on_episode) {
   if (env.discrete()) throw std::invalid_argument("SAC (continuous): " + env.name() + " has discrete actions");
   ReplayBuffer D(cfg.buffer, env.obs_dim(), env.act_dim());
   ReplayBatch minibatch;
   Interaction real(env, rng);
   Eigen::VectorXd a(env.act_dim());
+  // The episode so far, for the critic's bias against the return that followed (SacStats::q_minus_return).
+  std::vector<Scalar> episode_obs, episode_actions;
+  std::vector<double> episode_rewards;
+  long episode_start = 1;
   for (long t = 1; t <= cfg.steps; ++t) {
     // 1. Interaction: a_t = f_theta(s_t, eps_t) (uniformly random during the warm-up); push to D.
     if (t <= cfg.warmup) random_action(env.spec(), rng, a);
     else agent.act(real.s(), rng, a);
+    for (Eigen::Index i = 0; i < real.s().size(); ++i) episode_obs.push_back(static_cast<Scalar>(real.s()(i)));
+    for (Eigen::Index i = 0; i < a.size(); ++i) episode_actions.push_back(static_cast<Scalar>(a(i)));
+    const double return_before = real.episode_return();
     const bool episode_over = real.step(a, D);
+    episode_rewards.push_back(real.episode_return() - return_before);
 
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       for (int j = 0; j < cfg.gradient_steps; ++j) {
@@ -311,8 +388,20 @@ void train_sac(const SacConfig& cfg, Env& env, SacAgent& agent, Rng& rng, const 
     }
 
     if (episode_over) {
+      if (episode_start > cfg.warmup && agent.stats().updates > 0) {  // an episode of pi alone
+        using Rows = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        const auto T = static_cast<Eigen::Index>(episode_rewards.size());
+        agent.stats().q_minus_return = agent.q_minus_return(
+            Matrix(Eigen::Map<const Rows>(episode_obs.data(), T, env.obs_dim())),
+            Matrix(Eigen::Map<const Rows>(episode_actions.data(), T, env.act_dim())),
+            Eigen::Map<const Eigen::VectorXd>(episode_rewards.data(), T));
+      }
       if (on_episode) on_episode(t, real.episode_return(), real.length(), agent.stats());
       real.reset(rng);
+      episode_obs.clear();
+      episode_actions.clear();
+      episode_rewards.clear();
+      episode_start = t + 1;
     }
   }
 }

@@ -40,6 +40,13 @@ ad::Var continuous_actor_loss(const ad::Var& log_pi, const ad::Var& q_min, doubl
 // and raises it below. For discrete actions pass the exact E_a[log pi(a|s)] = -H(pi(.|s)) per row.
 ad::Var temperature_loss(const ad::Var& log_alpha, const Matrix& log_pi, double target_entropy);
 
+// The soft return that followed each step of one episode, the quantity Q(s_t, a_t) estimates:
+//   G_t = r_t + sum_{k > t} gamma^(k - t) (r_k - alpha log pi(a_k|s_k))   (from (3.60), (3.61))
+// to the episode's end (nothing beyond: a truncated episode's G_t misses its tail). rewards and
+// log_pi: T x 1; returns T x 1.
+Eigen::VectorXd discounted_soft_returns(const Eigen::VectorXd& rewards, const Eigen::VectorXd& log_pi, double gamma,
+                                        double alpha);
+
 // ---- 3.4.8.1: discrete actions, a single Q(s, .) and its target (Example 3.7)
 
 // Example 3.7's settings are the defaults except the budget and the width (said in --help).
@@ -71,6 +78,11 @@ struct SacStats {
   double alpha = std::numeric_limits<double>::quiet_NaN();
   double entropy = std::numeric_limits<double>::quiet_NaN();  // mean H(pi(.|s)) (estimated from log pi of samples)
   long updates = 0;                                           // gradient steps so far
+  // Continuous SAC only, set at the end of each episode after the warm-up: the mean over the
+  // episode's first half of Q(s_t, a_t) - G_t, Q the critic value of the target (3.67) (min_j
+  // Qbar_j, or Qbar_1 with --single-critic) and G_t the soft discounted return that followed
+  // (discounted_soft_returns); > 0 is overestimation.
+  double q_minus_return = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Called at the end of every episode: env steps so far (this episode's included), its
@@ -99,6 +111,11 @@ struct SacConfig : ReplayConfig {
   Param<bool> fixed_alpha{this, "--fixed-alpha", false, "keep alpha fixed (skip step 6)"};
   Param<double> target_entropy{this, "--target-entropy", -1, "Hbar of step 6 (the book: -dim(A) = -1 on Pendulum-v1)",
                                {-1e6, 1e6}};
+  Param<bool> single_critic{this, "--single-critic",
+                            false, "ablation: one critic Q_psi1 and its target, no twin minimum in (3.67) and (3.68)"};
+  Param<bool> no_tanh_correction{this, "--no-tanh-correction", false,
+                                 "ablation: log pi(a|s) without the tanh correction - sum_i log(1 - tanh^2 u_i) (the "
+                                 "Gaussian log-density of u alone)"};
 
  protected:
   // MBPO's learner: the same settings, its own budget.
@@ -123,11 +140,23 @@ class SacAgent {
   // Steps 3-7 on the minibatch D: the target (3.67), both critics, the actor (3.68), the
   // temperature, the Polyak averages. Throws std::runtime_error for a non-finite loss.
   void update(const ReplayBatch& D, Rng& rng);
+  // The pieces of update(), each for given standard normal draws (B x m):
+  // a = f_theta(s, eps) and log pi(a|s) (without the tanh correction with --no-tanh-correction),
+  SquashedGaussianPolicy::Sample sample(const ad::Var& obs, const Matrix& eps) const;
+  // step 3's target y of (3.67) with a' = f_theta(s', eps_next) (no tape),
+  Matrix critic_target(const ReplayBatch& D, const Matrix& eps_next) const;
+  // the critic value the target uses: min_j Qbar_j(s, a), or Qbar_1(s, a) with --single-critic (no tape),
+  Matrix target_value(const Matrix& obs, const Matrix& actions) const;
+  // and step 5's J_pi of (3.68) on the critics' frozen copies (refreshed by the caller).
+  ad::Var actor_objective(const ad::Var& obs, const Matrix& eps, SquashedGaussianPolicy::Sample& a);
+  // Q - G of SacStats::q_minus_return for one finished episode (rows: its steps in order).
+  double q_minus_return(const Matrix& obs, const Matrix& actions, const Eigen::VectorXd& rewards) const;
 
   std::shared_ptr<const SquashedGaussianPolicy> policy() const { return policy_; }
   const ad::Mlp& critic(int j) const { return j == 1 ? q1_ : q2_; }  // Q_psi_1, Q_psi_2
   const ad::Mlp& target_critic(int j) const { return j == 1 ? target1_.target() : target2_.target(); }  // Q_psibar_j
   const SacStats& stats() const { return stats_; }
+  SacStats& stats() { return stats_; }
   double alpha() const;
 
  private:

@@ -30,8 +30,13 @@
 //     with 200 a default run comes too close to its four-minute limit on one core (README has the
 //     measured times). The models keep the book's width 200.
 //
+// The course's script draws one random member per rollout step for the whole batch of start
+// states, and fits every member on one shared minibatch per iteration; both are our defaults.
+// --member-per row draws a member per row and step (the pseudocode's "pick a random member" inside
+// the loop over s in S_0), --own-model-batches gives each member its own minibatch (our earlier
+// defaults). --ensemble-mean (an ablation) steps with the members' mean instead of a random one.
+//
 // Choices the pseudocode leaves open:
-// - A member is drawn per row and per rollout step ("pick a random member" inside the loops).
 // - Model transitions are never terminal, and the H = 2 rollouts never reach the 200-step limit.
 // - D_env is also what SAC samples its real fraction from; its `terminated` flags are the env's
 //   (always 0 on Pendulum, where every episode is truncated).
@@ -74,11 +79,11 @@ DynamicsEnsemble::DynamicsEnsemble(int members, int obs_dim, int act_dim, const 
   rows_of_.resize(static_cast<std::size_t>(members));
 }
 
-double DynamicsEnsemble::train_step(const ReplayBuffer& real, int batch, Rng& rng) {
+double DynamicsEnsemble::train_step(const ReplayBuffer& real, int batch, Rng& rng, bool own_batches) {
   double total = 0;
   for (std::size_t k = 0; k < models_.size(); ++k) {
-    // Its own minibatch of real transitions; the target Delta s = s' - s.
-    real.sample(batch, rng, batch_);
+    // One minibatch of real transitions for all (or its own); the target Delta s = s' - s.
+    if (k == 0 || own_batches) real.sample(batch, rng, batch_);
     input_.resize(batch_.size(), batch_.obs.cols() + batch_.actions.cols());
     input_ << batch_.obs, batch_.actions;
     const Var loss = mean(square(models_[k](Var(input_)) - Var(Matrix(batch_.next_obs - batch_.obs))));
@@ -111,10 +116,20 @@ void DynamicsEnsemble::predict(const Matrix& obs, const Matrix& actions, const s
   }
 }
 
+void DynamicsEnsemble::predict_mean(const Matrix& obs, const Matrix& actions, Matrix& next_obs) {
+  if (obs.rows() != actions.rows()) throw std::invalid_argument("DynamicsEnsemble::predict_mean: obs and actions must have one row each");
+  NoGrad off;
+  rows_in_.resize(obs.rows(), obs.cols() + actions.cols());
+  rows_in_ << obs, actions;
+  next_obs = obs;
+  const auto K = static_cast<Scalar>(models_.size());
+  for (auto& model : models_) next_obs += model(Var(rows_in_)).value() / K;
+}
+
 // ------------------------------------------------------------------ rollouts and minibatches
 
 long model_rollouts(DynamicsEnsemble& ensemble, SacAgent& agent, const ReplayBuffer& real, long recent, int starts,
-                    int horizon, ReplayBuffer& model, Rng& rng, std::vector<int>* members) {
+                    int horizon, ReplayBuffer& model, Rng& rng, std::vector<int>* members, MemberDraw draw) {
   if (real.size() < 1) throw std::logic_error("model_rollouts: no real transitions yet");
   // S_0: uniform over the latest `recent` real transitions (ring index 0 is the oldest).
   const long window = std::min(recent, real.size());
@@ -128,10 +143,21 @@ long model_rollouts(DynamicsEnsemble& ensemble, SacAgent& agent, const ReplayBuf
   Eigen::VectorXd row_s(s.cols()), row_a, row_next(s.cols());
   if (members) members->clear();
   for (int h = 0; h < horizon; ++h) {
-    // a ~ pi_theta(.|s); a random member per row; s' = s + f_k(s, a); r by the known formula.
+    // a ~ pi_theta(.|s); a random member k; s' = s + f_k(s, a); r by the known formula.
     agent.act(s, rng, a);
-    for (int& m : k) m = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(ensemble.size())));
-    ensemble.predict(s, a, k, s_next);
+    if (draw == MemberDraw::per_step) {
+      std::fill(k.begin(), k.end(), static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(ensemble.size()))));
+    } else if (draw == MemberDraw::per_row) {
+      for (int& m : k) m = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(ensemble.size())));
+    }
+    if (draw == MemberDraw::mean) {
+      // Ablation (--ensemble-mean): the members' mean Delta s, no random member (Section 3.5's
+      // "random-member rollouts implicitly regularize toward pessimism" dropped).
+      std::fill(k.begin(), k.end(), -1);
+      ensemble.predict_mean(s, a, s_next);
+    } else {
+      ensemble.predict(s, a, k, s_next);
+    }
     const Matrix r = pendulum_reward(s, a);
     row_a.resize(a.cols());
     for (int i = 0; i < starts; ++i) {
@@ -201,10 +227,10 @@ void train_mbpo(const MbpoConfig& cfg, Env& env, SacAgent& agent, DynamicsEnsemb
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       // 2. Fit dynamics: G_dyn iterations, one minibatch of real transitions per member each.
       for (int j = 0; j < cfg.model_steps; ++j, ++stats.model_steps)
-        stats.model_loss = ensemble.train_step(D_env, cfg.model_batch, rng);
+        stats.model_loss = ensemble.train_step(D_env, cfg.model_batch, rng, cfg.own_model_batches);
       // 3. Short model rollouts from recent real states into D_model.
-      stats.model_transitions +=
-          model_rollouts(ensemble, agent, D_env, cfg.recent, cfg.rollout_starts, cfg.horizon, D_model, rng);
+      stats.model_transitions += model_rollouts(ensemble, agent, D_env, cfg.recent, cfg.rollout_starts, cfg.horizon,
+                                                D_model, rng, nullptr, cfg.draw());
       // 4. G_rl SAC updates on minibatches mixing p_model model data with real data.
       for (int j = 0; j < cfg.gradient_steps; ++j) {
         mixed_minibatch(D_model, D_env, cfg.model_ratio, cfg.batch_size, rng, from_model, from_real, minibatch);

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "chapter3/3_4_8_sac.hpp"
@@ -23,11 +24,14 @@ class DynamicsEnsemble {
   DynamicsEnsemble(int members, int obs_dim, int act_dim, const std::vector<int>& hidden, double lr, Rng& rng);
 
   // Step 2, one iteration: every member takes one gradient step on the mean squared error of its
-  // predicted Delta s on its own minibatch of `batch` real transitions. Returns the members'
-  // mean loss; throws std::runtime_error if it is not finite.
-  double train_step(const ReplayBuffer& real, int batch, Rng& rng);
+  // predicted Delta s on one minibatch of `batch` real transitions, shared by all members (the
+  // course's script) or, with own_batches, a minibatch of its own. Returns the members' mean loss;
+  // throws std::runtime_error if it is not finite.
+  double train_step(const ReplayBuffer& real, int batch, Rng& rng, bool own_batches = false);
   // s' = s + f_psi_k(s, a) with k = member[i] for row i, into next_obs (without recording).
   void predict(const Matrix& obs, const Matrix& actions, const std::vector<int>& member, Matrix& next_obs);
+  // s' = s + 1/K sum_k f_psi_k(s, a), the ensemble mean, into next_obs (without recording).
+  void predict_mean(const Matrix& obs, const Matrix& actions, Matrix& next_obs);
 
   int size() const { return static_cast<int>(models_.size()); }
   ad::Mlp& model(int k) { return models_[static_cast<std::size_t>(k)]; }
@@ -40,13 +44,19 @@ class DynamicsEnsemble {
   std::vector<std::vector<Eigen::Index>> rows_of_;  // predict(): the rows each member serves
 };
 
+// How step 3 picks "a random ensemble member": one for the whole batch at each step (the
+// course's script), one per row and step, or none: the ensemble mean (the ablation of
+// --ensemble-mean).
+enum class MemberDraw { per_step, per_row, mean };
+
 // Step 3: short model rollouts. `starts` seed states are drawn uniformly (with replacement) from the
 // latest `recent` transitions of `real`; from each, H steps: a ~ pi(.|s), a member k drawn
-// uniformly for every row and step, s' = s + f_k(s, a), r by pendulum_reward, (s, a, r, s', done = 0)
+// uniformly (per `draw`), s' = s + f_k(s, a), r by pendulum_reward, (s, a, r, s', done = 0)
 // pushed to `model`, s <- s'. Returns the number of transitions pushed (starts x H). If `members`
-// is given, it receives the member used for each pushed transition, in push order.
+// is given, it receives the member used for each pushed transition, in push order (-1: the mean).
 long model_rollouts(DynamicsEnsemble& ensemble, SacAgent& agent, const ReplayBuffer& real, long recent, int starts,
-                    int horizon, ReplayBuffer& model, Rng& rng, std::vector<int>* members = nullptr);
+                    int horizon, ReplayBuffer& model, Rng& rng, std::vector<int>* members = nullptr,
+                    MemberDraw draw = MemberDraw::per_row);
 
 // Step 4's minibatch: round(p_model B) transitions from `model` and the rest from `real`, the
 // model's first, into out (storage reused: no allocation once out has this shape).
@@ -76,6 +86,17 @@ struct MbpoConfig : SacConfig {
   Param<long> model_buffer{this, "--model-buffer", 500'000, "capacity of D_model in transitions", {1, 100'000'000}};
   Param<double> model_ratio{this, "--model-ratio", 0.9, "p_model, the fraction of model data in SAC's minibatches",
                             {0, 1}};
+  Param<std::string> member_per{this, "--member-per", "step",
+                                "one random member per rollout step for the whole batch (the course's script) or one "
+                                "per row and step",
+                                {"step", "row"}};
+  Param<bool> own_model_batches{this, "--own-model-batches", false,
+                                "each member fits its own minibatch (the course's script: one minibatch shared by all)"};
+  Param<bool> ensemble_mean{this, "--ensemble-mean", false,
+                            "ablation: model rollouts step with the ensemble mean instead of a random member"};
+  MemberDraw draw() const {
+    return ensemble_mean ? MemberDraw::mean : std::string(member_per) == "row" ? MemberDraw::per_row : MemberDraw::per_step;
+  }
 };
 
 struct MbpoStats {

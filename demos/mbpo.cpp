@@ -6,6 +6,7 @@
 //   mbpo                                   Example 3.10's settings, SAC at width 128, 6k env steps
 //   mbpo --hidden 256,256 --steps 50000    the book's width and length
 //   mbpo --model-ratio 0                   SAC on real data only (with the models still fitted)
+//   mbpo --ensemble-mean                   ablation: rollouts step with the ensemble mean
 #include "chapter3/3_5_mbpo.hpp"
 #include "experiment/demo.hpp"
 
@@ -17,7 +18,9 @@ int main(int argc, char** argv) {
   MbpoConfig cfg;
   Cli cli("mbpo", "Model-based policy optimization with SAC (Section 3.5, Example 3.10) on Pendulum-v1.");
   cli.note("Defaults are Example 3.10's settings from the course's example script, except where a flag's help says "
-           "otherwise: --steps 50000 --hidden 256,256 --model-steps 200 runs the book's.");
+           "otherwise: --steps 50000 --hidden 256,256 --model-steps 200 runs the book's. As in the script, each rollout "
+           "step uses one random member for the whole batch and the members share each model minibatch (--member-per row "
+           "and --own-model-batches: one member per row, a minibatch per member).");
   parse_demo_flags(cli, run, cfg, argc, argv);
   require_batch_fits_buffer(cli, cfg.batch_size, cfg.buffer);
   cli.require(cfg.model_batch <= cfg.buffer, "--model-batch must not exceed --buffer");

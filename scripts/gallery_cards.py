@@ -246,7 +246,10 @@ JOBS = [
     Job("sac_discrete", "sac_discrete", ["--quiet"], seeds=3, full_args=["--steps", "80000", "--hidden", "128,128"], est=100, threshold=475),
     Job("sac", "sac", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256"], est=100, threshold=-200, window=10),
     Job("ddpg", "ddpg", ["--quiet"], seeds=3, full_args=["--steps", "50000", "--hidden", "256,256"], est=60, threshold=-200, window=10),
-    Job("mbpo", "mbpo", ["--quiet"], seeds=2, full_args=["--steps", "50000", "--hidden", "256,256", "--model-steps", "200"], est=230, threshold=-200, window=10),
+    # MBPO at 10k env steps (the demo's default 6k is 30 episodes: too few for the 20-episode average of
+    # curve.svg to reach the book's -250, which its Fig. 3.23 holds from episode ~35-45).
+    Job("mbpo", "mbpo", ["--quiet"], seeds=2, quick_args=["--steps", "10000"],
+        full_args=["--steps", "50000", "--hidden", "256,256", "--model-steps", "200"], est=390, threshold=-200, window=10),
     # The three runs above on one figure (tools/compare.cpp): the old offpolicy_compare's 5-episode
     # smoothing, labels and -200 line.
     Job("offpolicy_compare", "compare",
@@ -433,7 +436,7 @@ CARDS = [
     Card("fig3.23", "Fig. 3.23 — Learning curve (MBPO)", "3.5", "Example 3.10", ["fig3.23.png"],
          quote="Fig. 3.23 plots the learning curve.",
          shows="converges by ≈ episode 35–45 (≈ 8k steps), slightly faster than SAC",
-         job="mbpo", ours=["curve.svg"], check=evaluations_reach(-200, 6_000, every=False)),
+         job="mbpo", ours=["curve.svg"], check=evaluations_reach(-200, 10_000, every=False)),
     Card("fig3.24", "Fig. 3.24 — Policy rollout (MBPO)", "3.5", "Example 3.10",
          ["fig3.24-1.png", "fig3.24-2.png", "fig3.24-3.png"],
          quote="Fig. 3.24 visualizes sample rollouts of the policy.",

@@ -1091,3 +1091,135 @@ TEST_CASE("SAC learns Pendulum-v1: the greedy policy's return after 6000 env ste
   MESSAGE("greedy return: untrained " << before << ", after 6000 env steps " << after);
   CHECK(after > -700);
 }
+
+// ---------------------------------------------------------------- the ablation switches (issue 21, claims 7 and 8)
+
+namespace {
+
+// a = 2 tanh(u), u = mu + sigma eps, and log pi(a|s) written here in Eigen from the policy's
+// [mu, log sigma]: log N(u; mu, sigma^2) - sum_i log(a_scale (1 - tanh^2 u_i)) (Section 3.4.8.2),
+// or, with gaussian_only, log N(u; mu, sigma^2) alone. Pendulum-v1: one action, a_scale = 2.
+struct HandSample {
+  Eigen::VectorXd action, log_pi;
+};
+HandSample hand_sample(const SacAgent& agent, const Matrix& obs, const Matrix& eps, bool gaussian_only) {
+  const Eigen::MatrixXd params = agent.policy()->dist_params(Var(obs)).value().cast<double>();
+  const Eigen::VectorXd mu = params.col(0), log_sigma = params.col(1), e = eps.col(0).cast<double>();
+  const Eigen::VectorXd u = mu + (log_sigma.array().exp() * e.array()).matrix();
+  HandSample out;
+  out.action = 2.0 * u.array().tanh();
+  out.log_pi = -0.5 * e.array().square() - log_sigma.array() - 0.5 * std::log(2 * kPi);
+  if (!gaussian_only) out.log_pi.array() -= (2.0 * (1.0 - u.array().tanh().square())).log();
+  return out;
+}
+
+Eigen::VectorXd critic_values(const ad::Mlp& q, const Matrix& obs, const Eigen::VectorXd& actions) {
+  Matrix x(obs.rows(), 4);
+  x << obs, actions.cast<Scalar>();
+  return q(Var(x)).value().col(0).cast<double>();
+}
+
+Matrix standard_normal(Eigen::Index rows, Rng& rng) {
+  Matrix eps(rows, 1);
+  for (Eigen::Index i = 0; i < rows; ++i) eps(i, 0) = static_cast<Scalar>(rng.normal());
+  return eps;
+}
+
+}  // namespace
+
+// --single-critic (claim 7's ablation): the target (3.67) becomes r + gamma (1 - d) (Qbar_1(s', a')
+// - alpha log pi(a'|s')) and the actor's (3.68) Q_1(s, a); the default keeps min_j. Both written
+// here from the networks' outputs; the twin critics start apart so the minimum differs from Qbar_1
+// on some rows. After one update with --single-critic Q_2 has not moved. Catches the switch ignored
+// (the minimum kept), Qbar_2 used instead of Qbar_1, the twin critic still fitted.
+TEST_CASE("SAC --single-critic: target r + gamma (Qbar_1 - alpha log pi) and actor objective on Q_1, the default takes min_j") {
+  for (bool single : {true, false}) {
+    CAPTURE(single);
+    SacConfig cfg;
+    cfg.hidden = std::vector<int>{16, 16};
+    cfg.gamma = 0.9;
+    cfg.single_critic = single;
+    const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+    Rng init(4), data(5);
+    SacAgent agent(cfg, env->spec(), init);
+    const ReplayBatch D = bench::pendulum_minibatch(64, data, 3);
+    const Matrix eps = standard_normal(64, data);
+    const HandSample next = hand_sample(agent, D.next_obs, eps, false);
+    const Eigen::VectorXd q1 = critic_values(agent.target_critic(1), D.next_obs, next.action),
+                          q2 = critic_values(agent.target_critic(2), D.next_obs, next.action);
+    const Eigen::VectorXd q = single ? q1 : Eigen::VectorXd(q1.cwiseMin(q2));
+    REQUIRE((q1 - q1.cwiseMin(q2)).cwiseAbs().maxCoeff() > 1e-3);  // the minimum and Qbar_1 differ somewhere
+    const Eigen::VectorXd y = D.rewards.col(0).cast<double>() +
+                              cfg.gamma * (1.0 - D.terminated.col(0).cast<double>().array()).matrix().cwiseProduct(
+                                              q - cfg.alpha * next.log_pi);
+    const Matrix y_code = agent.critic_target(D, eps);
+    CHECK((y_code.col(0).cast<double>() - y).cwiseAbs().maxCoeff() < 1e3 * kEps * (1 + y.cwiseAbs().maxCoeff()));
+
+    // (3.68) on the frozen copies, which equal the online critics before any update.
+    const HandSample now = hand_sample(agent, D.obs, eps, false);
+    const Eigen::VectorXd p1 = critic_values(agent.critic(1), D.obs, now.action), p2 = critic_values(agent.critic(2), D.obs, now.action);
+    const double J = (cfg.alpha * now.log_pi - (single ? p1 : Eigen::VectorXd(p1.cwiseMin(p2)))).mean();
+    SquashedGaussianPolicy::Sample a;
+    const double J_code = agent.actor_objective(Var(D.obs), eps, a).item();
+    CHECK(std::abs(J_code - J) < 1e3 * kEps * (1 + std::abs(J)));
+
+    const Eigen::VectorXd q2_before = flat(agent.critic(2));
+    Rng rng(6);
+    agent.update(D, rng);
+    CHECK(((flat(agent.critic(2)) - q2_before).cwiseAbs().maxCoeff() == 0) == single);  // Q_2 fitted only with twins
+  }
+}
+
+// --no-tanh-correction (claim 8's ablation): log pi(a|s) of the sampled action is the Gaussian
+// log-density of u alone; the default subtracts sum_i log(a_scale (1 - tanh^2 u_i)). The target
+// (3.67) uses the same log pi. Both written here in Eigen. Catches the switch ignored, the
+// correction added with the wrong sign, the ablation applied to the actions too.
+TEST_CASE("SAC --no-tanh-correction: log pi is log N(u; mu, sigma^2) alone, the default includes the change of variables") {
+  for (bool drop : {true, false}) {
+    CAPTURE(drop);
+    SacConfig cfg;
+    cfg.hidden = std::vector<int>{16, 16};
+    cfg.no_tanh_correction = drop;
+    const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+    Rng init(7), data(8);
+    SacAgent agent(cfg, env->spec(), init);
+    const ReplayBatch D = bench::pendulum_minibatch(64, data, 0);
+    const Matrix eps = standard_normal(64, data);
+    const HandSample hand = hand_sample(agent, D.obs, eps, drop);
+    const SquashedGaussianPolicy::Sample a = agent.sample(Var(D.obs), eps);
+    const double scale = 1 + hand.log_pi.cwiseAbs().maxCoeff();
+    CHECK((a.log_prob.value().col(0).cast<double>() - hand.log_pi).cwiseAbs().maxCoeff() < 1e3 * kEps * scale);
+    CHECK((a.action.value().col(0).cast<double>() - hand.action).cwiseAbs().maxCoeff() < 1e3 * kEps);
+    // The correction is not negligible here: the two log-densities differ by more than 0.1 somewhere.
+    const HandSample other = hand_sample(agent, D.obs, eps, !drop);
+    CHECK((other.log_pi - hand.log_pi).cwiseAbs().maxCoeff() > 0.1);
+    // The target sees the same log pi: with Q's from the networks, y written here.
+    const HandSample next = hand_sample(agent, D.next_obs, eps, drop);
+    const Eigen::VectorXd q = critic_values(agent.target_critic(1), D.next_obs, next.action)
+                                  .cwiseMin(critic_values(agent.target_critic(2), D.next_obs, next.action));
+    const Eigen::VectorXd y = D.rewards.col(0).cast<double>() + cfg.gamma * (q - cfg.alpha * next.log_pi);
+    CHECK((agent.critic_target(D, eps).col(0).cast<double>() - y).cwiseAbs().maxCoeff() <
+          1e3 * kEps * (1 + y.cwiseAbs().maxCoeff()));
+  }
+}
+
+// The soft return that Q(s_t, a_t) estimates, G_t = r_t + sum_{k>t} gamma^(k-t) (r_k - alpha log pi_k),
+// against the double sum written out here. Catches the entropy bonus counted at step t itself (an
+// off-by-one), a missing gamma, alpha's sign flipped.
+TEST_CASE("discounted_soft_returns: G_t = r_t + sum_{k>t} gamma^(k-t) (r_k - alpha log pi_k), as the double sum") {
+  Rng rng(9);
+  const int T = 30;
+  Eigen::VectorXd r(T), lp(T);
+  for (int t = 0; t < T; ++t) {
+    r(t) = rng.normal();
+    lp(t) = rng.normal() - 1;
+  }
+  const double gamma = 0.9, alpha = 0.3;
+  const Eigen::VectorXd G = discounted_soft_returns(r, lp, gamma, alpha);
+  for (int t = 0; t < T; ++t) {
+    double g = r(t);
+    for (int k = t + 1; k < T; ++k) g += std::pow(gamma, k - t) * (r(k) - alpha * lp(k));
+    CHECK(std::abs(G(t) - g) < 1e-12 * (1 + std::abs(g)));
+  }
+  CHECK_THROWS_AS(discounted_soft_returns(r, Eigen::VectorXd(T - 1), gamma, alpha), std::invalid_argument);
+}

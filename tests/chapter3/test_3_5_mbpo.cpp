@@ -4,8 +4,10 @@
 // Frequencies are checked against 4.5 binomial standard errors (false-fail rate < 1e-5 each).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "chapter3/3_5_mbpo.hpp"
@@ -259,7 +261,8 @@ std::vector<MbpoEpisode> reference_mbpo_loop(const MbpoConfig& cfg, Env& env, Sa
     s = s_next;
     if (t > cfg.warmup && t % cfg.update_every == 0) {
       // 2.
-      for (int j = 0; j < cfg.model_steps; ++j, ++model_steps) model_loss = ensemble.train_step(D_env, cfg.model_batch, rng);
+      for (int j = 0; j < cfg.model_steps; ++j, ++model_steps)
+        model_loss = ensemble.train_step(D_env, cfg.model_batch, rng, /*own_batches=*/true);
       // 3.
       const std::size_t window = std::min(static_cast<std::size_t>(cfg.recent), real.size());
       Matrix x(cfg.rollout_starts(), 3), u, x_next;
@@ -338,6 +341,8 @@ TEST_CASE("train_mbpo in lockstep with the book's loop written here: buffers, pr
   cfg.model_hidden = std::vector<int>{8};
   cfg.lr_actor = cfg.lr_critic = cfg.lr_alpha = 1e-2;
   cfg.tau = 0.3;
+  cfg.member_per = std::string("row");  // the reference loop draws a member per row
+  cfg.own_model_batches = true;         // and fits each member on its own minibatch
   const std::unique_ptr<Env> env = make_env("Pendulum-v1"), env_ref = make_env("Pendulum-v1");
   Rng init(6), init_ref(6);
   SacAgent agent(cfg, env->spec(), init), agent_ref(cfg, env->spec(), init_ref);
@@ -392,6 +397,8 @@ TEST_CASE("MBPO learns Pendulum-v1: the greedy policy's return after 3000 env st
   cfg.model_steps = 20;
   cfg.model_batch = 128;
   cfg.rollout_starts = 1000;
+  cfg.member_per = std::string("row");  // the settings the seeds' distribution above was measured with
+  cfg.own_model_batches = true;
   const std::unique_ptr<Env> env = make_env("Pendulum-v1");
   Rng rng(1);
   SacAgent agent(cfg, env->spec(), rng);
@@ -414,4 +421,123 @@ TEST_CASE("MBPO learns Pendulum-v1: the greedy policy's return after 3000 env st
   const double after = greedy();
   MESSAGE("greedy return: untrained " << before << ", after 3000 env steps " << after);
   CHECK(after > -1000);
+}
+
+
+// ---------------------------------------------------------------- the course script's member draw, shared minibatch, and the ablation
+
+namespace {
+
+// Member k predicts the constant Delta s = (0, 0, k + 1) (all weights 0, last bias (0, 0, k + 1)).
+void constant_members(DynamicsEnsemble& ensemble) {
+  for (int k = 0; k < ensemble.size(); ++k) {
+    ad::ParameterSet p = ensemble.model(k).parameters();
+    for (std::size_t i = 0; i < p.size(); ++i) p[i].mutable_value().setZero();
+    p[p.size() - 1].mutable_value()(0, 2) = static_cast<Scalar>(k + 1);
+  }
+}
+
+}  // namespace
+
+// --ensemble-mean (claim 10's ablation): predict_mean's s' - s is 1/K sum_k f_k(s, a), computed here
+// from each member's own output; model_rollouts with MemberDraw::mean steps by it (constant members
+// k + 1: the mean step is (K + 1) / 2 on every row). Catches the switch ignored (a random member
+// still drawn), a sum instead of the mean, a single member standing in for the mean.
+TEST_CASE("MBPO --ensemble-mean: the model step is the mean of the members' predictions, in predict_mean and in the rollouts") {
+  Rng rng(11);
+  ReplayBuffer D(2000, 3, 1);
+  random_pendulum_data(D, 500, rng);
+  DynamicsEnsemble ensemble(3, 3, 1, {16}, 1e-3, rng);
+  ReplayBatch b;
+  D.sample(50, rng, b);
+  Matrix mean_next;
+  ensemble.predict_mean(b.obs, b.actions, mean_next);
+  Matrix input(b.size(), 4);
+  input << b.obs, b.actions;
+  Matrix expected = b.obs;
+  for (int k = 0; k < 3; ++k) expected += ensemble.model(k)(Var(input)).value() / Scalar(3);
+  CHECK((mean_next - expected).cwiseAbs().maxCoeff() < 10 * kEps * (1 + expected.cwiseAbs().maxCoeff()));
+
+  MbpoConfig cfg;
+  cfg.ensemble_mean = true;
+  REQUIRE(cfg.draw() == MemberDraw::mean);
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  SacConfig sac;
+  sac.hidden = std::vector<int>{8, 8};
+  SacAgent agent(sac, env->spec(), rng);
+  DynamicsEnsemble constant(4, 3, 1, {8}, 1e-3, rng);
+  constant_members(constant);
+  ReplayBuffer model(10'000, 3, 1);
+  std::vector<int> members;
+  model_rollouts(constant, agent, D, 100, 200, 2, model, rng, &members, cfg.draw());
+  ReplayBatch all;
+  Eigen::VectorXi index = Eigen::VectorXi::LinSpaced(static_cast<int>(model.size()), 0, static_cast<int>(model.size()) - 1);
+  model.gather(index, all);
+  const Eigen::Index n = all.size();
+  CHECK(n == 400);
+  const double step = (all.next_obs.col(2) - all.obs.col(2)).cwiseAbs().maxCoeff();
+  const double step_min = (all.next_obs.col(2) - all.obs.col(2)).minCoeff();
+  CHECK(std::abs(step - 2.5) < 100 * kEps);  // (1 + 2 + 3 + 4) / 4 on every row
+  CHECK(std::abs(step_min - 2.5) < 100 * kEps);
+  CHECK(std::all_of(members.begin(), members.end(), [](int k) { return k == -1; }));
+}
+
+// The course script's draw (the default, --member-per step): at each rollout step one member for
+// the whole batch, uniform over the members across steps; --member-per row draws per row. With
+// constant members, each pushed row's member is read off its s' - s. Catches the default left at
+// one member per row, the same member reused for every step, a member never drawn.
+TEST_CASE("MBPO --member-per step: one random member for the whole batch at each rollout step, uniform over steps") {
+  Rng rng(12);
+  const std::unique_ptr<Env> env = make_env("Pendulum-v1");
+  SacConfig sac;
+  sac.hidden = std::vector<int>{8, 8};
+  SacAgent agent(sac, env->spec(), rng);
+  const int K = 4, starts = 20, H = 400;
+  DynamicsEnsemble ensemble(K, 3, 1, {8}, 1e-3, rng);
+  constant_members(ensemble);
+  ReplayBuffer real(1000, 3, 1);
+  random_pendulum_data(real, 100, rng);
+  MbpoConfig cfg;
+  REQUIRE(cfg.draw() == MemberDraw::per_step);  // the script's, by default
+  ReplayBuffer model(100'000, 3, 1);
+  std::vector<int> members;
+  model_rollouts(ensemble, agent, real, 100, starts, H, model, rng, &members, cfg.draw());
+  ReplayBatch all;
+  Eigen::VectorXi index = Eigen::VectorXi::LinSpaced(starts * H, 0, starts * H - 1);
+  model.gather(index, all);
+  std::vector<double> count(K, 0.0);
+  for (int h = 0; h < H; ++h) {
+    const int k = static_cast<int>(std::lround(all.next_obs(h * starts, 2) - all.obs(h * starts, 2))) - 1;
+    REQUIRE(k >= 0);
+    REQUIRE(k < K);
+    count[static_cast<std::size_t>(k)] += 1;
+    for (int i = 0; i < starts; ++i) {
+      const Eigen::Index row = h * starts + i;
+      CHECK(std::abs(all.next_obs(row, 2) - all.obs(row, 2) - (k + 1)) < 100 * kEps * (1 + std::abs(all.obs(row, 2))));
+      CHECK(members[static_cast<std::size_t>(row)] == k);
+    }
+  }
+  // H = 400 steps, each member with probability 1/4: 4.5 SE (P < 7e-6 per member).
+  const double se = std::sqrt(H * 0.25 * 0.75);
+  for (int k = 0; k < K; ++k) CHECK(std::abs(count[static_cast<std::size_t>(k)] - H / 4.0) < 4.5 * se);
+}
+
+// The course script's minibatch (the default): every member steps on the same real transitions, so
+// members that start equal stay equal; with --own-model-batches they part after one step. Catches
+// the switch ignored either way (a fresh minibatch per member by default, or one shared when asked
+// for its own).
+TEST_CASE("MBPO shared model minibatch: equal members stay equal after a shared step and part with --own-model-batches") {
+  for (bool own : {false, true}) {
+    CAPTURE(own);
+    Rng rng(13);
+    ReplayBuffer D(2000, 3, 1);
+    random_pendulum_data(D, 500, rng);
+    DynamicsEnsemble ensemble(3, 3, 1, {16}, 1e-3, rng);
+    for (int k = 1; k < 3; ++k) ensemble.model(k).parameters().copy_from(ensemble.model(0).parameters());
+    for (int j = 0; j < 3; ++j) ensemble.train_step(D, 32, rng, own);
+    double diff = 0;
+    for (int k = 1; k < 3; ++k) diff = std::max(diff, (flat(ensemble.model(k).parameters()) - flat(ensemble.model(0).parameters())).cwiseAbs().maxCoeff());
+    if (own) CHECK(diff > 1e-6);
+    else CHECK(diff == 0);
+  }
 }

@@ -243,6 +243,19 @@ for prog in "$@"; do
 done
 # ---- end of bench --peers -------------------------------------------------------------------------
 
+# ---- the ablation switches of issue 21 (claims 7, 8, 10): only where they mean something --------
+for prog in "$@"; do
+  case "$(basename "$prog")" in
+    ddpg|sac_discrete|ppo) for f in --single-critic --no-tanh-correction --ensemble-mean; do run_case "$prog" "$f" "$f"; done ;;
+    sac) run_case "$prog" "--ensemble-mean" --ensemble-mean
+         run_case "$prog" "--single-critic" --single-critic=yes
+         run_case "$prog" "--no-tanh-correction" --no-tanh-correction --no-tanh-correction ;;
+    mbpo) run_case "$prog" "--ensemble-mean" --ensemble-mean=1
+          run_case "$prog" "--member-per" --member-per member ;;
+  esac
+done
+# ---- end of the ablation switches -----------------------------------------------------------------
+
 # A short run of each program that prints a report, into /dev/full: exit 1, not 0 (audit bug:
 # bench, gd_sgd and the reports exited 0). Each is found among the programs given by its name.
 if [ -w /dev/full ]; then
