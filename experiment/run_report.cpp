@@ -66,8 +66,6 @@ namespace pgcpp::detail {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 const char* x_label(CurveX x) { return x == CurveX::episodes ? "episode" : "environment steps"; }
 
 void finish_axes(plot::Axes& ax, CurveX x_axis, const ExperimentSpec& spec) {
