@@ -68,11 +68,14 @@ std::string read_small_file(const fs::path& file, std::uintmax_t max_bytes) {
 struct Json {
   enum class Kind { null, boolean, number, string, array, object } kind = Kind::null;
   std::string text;                                    // a scalar: the number's text, or the decoded string
-  std::vector<std::pair<std::string, Json>> members;   // object, in order
-  std::vector<Json> items;                             // array
+  // An object's members in order, as two parallel lists: a std::pair<std::string, Json> member
+  // would need Json complete here (libstdc++ with Clang rejects it); std::vector<Json> does not.
+  std::vector<std::string> keys;
+  std::vector<Json> values;
+  std::vector<Json> items;  // array
   const Json* find(const std::string& key) const {
-    for (const auto& [k, v] : members)
-      if (k == key) return &v;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] == key) return &values[i];
     return nullptr;
   }
 };
@@ -127,7 +130,9 @@ class JsonReader {
         std::string key = string();
         if (j.find(key)) fail("duplicate key \"" + key + "\"");
         expect(':');
-        j.members.emplace_back(std::move(key), value(depth + 1));
+        Json v = value(depth + 1);
+        j.keys.push_back(std::move(key));
+        j.values.push_back(std::move(v));
       } while (eat(','));
       expect('}');
     } else if (c == '[') {
@@ -257,7 +262,9 @@ void read_summary(const fs::path& file, Seed& seed, const std::uint64_t* folder_
   if (const Json* s = j.find("scalar"); s && s->kind == Json::Kind::string) seed.scalar = s->text;
   const Json* h = j.find("hyperparameters");
   if (!h || h->kind != Json::Kind::object) throw bad("no \"hyperparameters\" object");
-  for (const auto& [key, value] : h->members) {
+  for (std::size_t i = 0; i < h->keys.size(); ++i) {
+    const std::string& key = h->keys[i];
+    const Json& value = h->values[i];
     if (value.kind == Json::Kind::object || value.kind == Json::Kind::array)
       throw bad("hyperparameter \"" + key + "\" is not a single value");
     seed.hyperparameters.emplace_back(key, value.text);

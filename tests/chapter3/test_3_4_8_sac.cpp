@@ -1174,7 +1174,7 @@ TEST_CASE("SAC --single-critic: target r + gamma (Qbar_1 - alpha log pi) and act
 // log-density of u alone; the default subtracts sum_i log(a_scale (1 - tanh^2 u_i)). The target
 // (3.67) uses the same log pi. Both written here in Eigen. Catches the switch ignored, the
 // correction added with the wrong sign, the ablation applied to the actions too.
-TEST_CASE("SAC --no-tanh-correction: log pi is log N(u; mu, sigma^2) alone, the default includes the change of variables") {
+TEST_CASE("SAC --no-tanh-correction: log pi is log N(u, mu, sigma^2) alone, the default includes the change of variables") {
   for (bool drop : {true, false}) {
     CAPTURE(drop);
     SacConfig cfg;
