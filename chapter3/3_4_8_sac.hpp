@@ -43,9 +43,10 @@ ad::Var temperature_loss(const ad::Var& log_alpha, const Matrix& log_pi, double 
 // The soft return that followed each step of one episode, the quantity Q(s_t, a_t) estimates:
 //   G_t = r_t + sum_{k > t} gamma^(k - t) (r_k - alpha log pi(a_k|s_k))   (from (3.60), (3.61))
 // to the episode's end (nothing beyond: a truncated episode's G_t misses its tail). rewards and
-// log_pi: T x 1; returns T x 1.
-Eigen::VectorXd discounted_soft_returns(const Eigen::VectorXd& rewards, const Eigen::VectorXd& log_pi, double gamma,
-                                        double alpha);
+// log_pi: T x 1; returns T x 1. (The leading :: is for clang-repl 16, the notebooks' interpreter,
+// which misreads a namespace-scope function whose return type is a qualified Eigen name.)
+::Eigen::VectorXd discounted_soft_returns(const Eigen::VectorXd& rewards, const Eigen::VectorXd& log_pi,
+                                          double gamma, double alpha);
 
 // ---- 3.4.8.1: discrete actions, a single Q(s, .) and its target (Example 3.7)
 

@@ -135,7 +135,9 @@ def compile_command(build: Path, eigen: str | None, lib: Path | None, source: Pa
     if on(cache, "PGCPP_NATIVE") and build_type in ("Release", "RelWithDebInfo"):
         # Eigen's alignment (its ABI) follows the instruction set: match the library. GCC 12's false
         # uninitialized warnings inside its AVX-512 headers are off there, as in the build.
-        flags += ["-march=native", "-Wno-uninitialized", "-Wno-maybe-uninitialized"]
+        flags.append("-march=native")
+        if "clang" not in Path(cxx).name:  # GCC only (Clang does not know -Wno-maybe-uninitialized)
+            flags += ["-Wno-uninitialized", "-Wno-maybe-uninitialized"]
     if on(cache, "PGCPP_SANITIZE"):
         flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
     return [cxx] + flags + [str(source), "-o", str(exe), str(lib), f"-Wl,-rpath,{lib.parent}", "-pthread"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,55 @@ def normalized(nb: dict) -> dict:
     return nb
 
 
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def last_digit(token: str) -> float:
+    """One unit in the last printed digit of a number's text: "3.1726e-03" -> 1e-7, "0.0500" -> 1e-4."""
+    mantissa, _, exponent = token.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def texts_agree(a: str, b: str) -> bool:
+    """The same text except numbers, which are printed alike and differ by at most one unit in their
+    last digit."""
+    if NUMBER.sub("#", a) != NUMBER.sub("#", b):
+        return False
+    for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
+        if x != y and (last_digit(x) != last_digit(y) or abs(float(x) - float(y)) > 1.5 * last_digit(x)):
+            return False
+    return True
+
+
+def same_to_last_digit(stored: dict, executed: dict) -> bool:
+    """Whether every code cell's outputs agree with the stored ones up to the last printed digit.
+    Why a tolerance at all: the stored outputs come from g++ (scripts/notebook.py), which vectorizes
+    the cells' own Eigen code; clang-repl cannot run Eigen's inline assembly, so the kernel runs that
+    code unvectorized (notebooks_cpp/README.md). In float the two summation orders round differently,
+    which can move a printed number by one unit in its last digit (measured: 3.1726e-03 against
+    3.1727e-03); anything more is a real difference. Bug caught: a kernel that drops, reorders or
+    changes output (the text between numbers must be equal, and the counts of outputs)."""
+    cells = [(a, b) for a, b in zip(stored["cells"], executed["cells"]) if a.get("cell_type") == "code"]
+    for a, b in cells:
+        outs_a, outs_b = a.get("outputs", []), b.get("outputs", [])
+        if a.get("execution_count") != b.get("execution_count") or len(outs_a) != len(outs_b):
+            return False
+        for x, y in zip(outs_a, outs_b):
+            if x["output_type"] != y["output_type"]:
+                return False
+            if x["output_type"] == "stream":
+                if x["name"] != y["name"] or not texts_agree("".join(x["text"]), "".join(y["text"])):
+                    return False
+            elif x["output_type"] == "display_data":
+                if sorted(x["data"]) != sorted(y["data"]) or not all(
+                        texts_agree("".join(x["data"][k]), "".join(y["data"][k])) for k in x["data"]):
+                    return False
+            elif x != y:
+                return False
+    return True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", type=Path, required=True)
@@ -99,7 +149,7 @@ def main() -> int:
                 continue
             executed = normalized(json.loads((out / nb.name).read_text()))
             stored = json.loads(nb.read_text())
-            problems = notebook.stale_cells(stored, executed)
+            problems = notebook.stale_cells(stored, executed) if not same_to_last_digit(stored, executed) else []
             if problems:
                 failures.append(f"{nb.name}: the kernel's outputs differ from the stored ones:\n" + "\n".join(problems))
             else:
