@@ -46,26 +46,14 @@ NAME = "pgcpp"
 DISPLAY_RE = re.compile(r"@@pgcpp-display (\S+) (.+?)@@\n")
 INCLUDED_FROM_RE = re.compile(r"^In file included from .*\n", re.M)
 REDEFINITION_RE = re.compile(r"^In \[(\d+)\]:\d+:\d+: note: previous definition is here", re.M)
+sys.path.insert(0, str(ROOT / "scripts"))
+from notebook import on, read_cache  # noqa: E402  (the build's CMakeCache.txt, read as the g++ route does)
+
 ERROR_RE = re.compile(r"(^|\s)error: |JIT session error|Failed to materialize", re.M)
 
 
 # ---------------------------------------------------------------------------------------------
 # The build: flags and library
-
-def read_cache(build: Path) -> dict:
-    cache = {}
-    path = build / "CMakeCache.txt"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            m = re.match(r"^([A-Za-z0-9_]+):[A-Z]+=(.*)$", line)
-            if m:
-                cache[m.group(1)] = m.group(2)
-    return cache
-
-
-def on(cache: dict, key: str) -> bool:
-    return cache.get(key, "OFF").upper() in ("ON", "1", "TRUE", "YES")
-
 
 def find_clang_repl() -> str | None:
     for name in ("clang-repl-16", "clang-repl", "clang-repl-17", "clang-repl-18"):
