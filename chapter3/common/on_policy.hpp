@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "chapter3/common/segment.hpp"
 
@@ -47,9 +48,15 @@ class OnPolicyCollector {
   SegmentCollector segments_;
   int T_, N_;
   OnPolicyBatch batch_;
+  void next_state_values(const Segment& seg, const ad::Mlp& value);
+
   Matrix next_values_;  // V_phi(s_{t+1}) at the true next states, (T N) x 1
-  ActWorkspace act_;    // pi_theta_k's forward pass over the batch
   ad::Workspace value_ws_;
+  // The rows whose next state is not the next row's state (last step, episode ends), their next
+  // states and values: V_phi's second, small forward pass.
+  std::vector<int> boundary_;
+  Matrix boundary_obs_, boundary_values_;
+  ad::Workspace boundary_ws_;
 };
 
 }  // namespace pgcpp

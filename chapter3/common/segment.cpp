@@ -41,6 +41,8 @@ const Segment& SegmentCollector::collect(const Policy& policy, Rng& rng) {
     act_.obs = seg_.obs.middleRows(row, N);
     const Matrix& a = policy.act(act_.obs, rng, act_);  // without the tape, into act_'s storage
     seg_.actions.middleRows(row, N) = a;
+    seg_.params.resize(seg_.obs.rows(), act_.params.cols());  // a no-op once the shape is right
+    seg_.params.middleRows(row, N) = act_.params;
     action_ = a.cast<double>();
     const VecStepResult& step = envs_.step(action_);
     seg_.next_obs.middleRows(row, N) = step.final_observation.cast<Scalar>();

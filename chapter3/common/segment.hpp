@@ -29,6 +29,7 @@ struct Segment {
   Matrix obs;       // (T N) x obs_dim: s_t
   Matrix next_obs;  // (T N) x obs_dim: s_{t+1}, the true next state (final observation where ended)
   Matrix actions;   // (T N) x act_dim
+  Matrix params;    // (T N) x k: pi's distribution parameters at s_t, as acting computed them
   // T x N, column i = copy i.
   Eigen::MatrixXd rewards;
   MaskMatrix terminated, ended;

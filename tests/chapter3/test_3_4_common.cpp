@@ -33,12 +33,15 @@ constexpr double kEps = std::numeric_limits<Scalar>::epsilon();
 
 // Row t N + i of every per-row vector is step t of copy i: recomputed copy by copy from the
 // segment with (3.35), (3.37) and (3.39). A batch that listed the rows copy-major (i T + t), or
-// took V(s_{t+1}) from the next row instead of the true next state, would differ.
+// took V(s_{t+1}) from the next row instead of the true next state (at a truncation, where the next
+// row is the next episode's first state), would differ.
 TEST_CASE("OnPolicyCollector: log pi_k, V, GAE and targets per copy, in the row order of the segment") {
   Rng rng(1);
-  VecEnv envs("CartPole-v1", 3);
-  auto policy = CategoricalPolicy::make(4, {8}, 2, ad::Activation::Tanh, rng);
-  ad::Mlp value = value_network(4, {8}, ad::Activation::Tanh, rng);
+  // CliffEnv: episodes end by termination and by truncation (where V(s_{t+1}) enters GAE).
+  VecEnv envs(test::CliffEnv(), 3);
+  const int d = test::CliffEnv::kStates;
+  auto policy = CategoricalPolicy::make(d, {8}, 2, ad::Activation::Tanh, rng);
+  ad::Mlp value = value_network(d, {8}, ad::Activation::Tanh, rng);
   const int T = 60, N = 3;
   OnPolicyCollector collector(envs, T, 5);
   const double gamma = 0.9, lambda_ = 0.8;
@@ -47,16 +50,20 @@ TEST_CASE("OnPolicyCollector: log pi_k, V, GAE and targets per copy, in the row 
     const Segment& seg = *batch.segment;
     REQUIRE(batch.rows() == T * N);
     CHECK(collector.env_steps() == (round + 1) * T * N);
-    const Matrix log_pi = policy->log_prob(seg.obs, seg.actions).value();
-    CHECK((log_pi - batch.old_log_prob).cwiseAbs().maxCoeff() == 0);
-    CHECK((policy->params_of(seg.obs) - batch.old_params).cwiseAbs().maxCoeff() == 0);
+    // pi_theta_k's parameters and log-densities as acting computed them: step t's N rows in one pass.
+    for (int t = 0; t < T; ++t) {
+      const Matrix obs_t = seg.obs.middleRows(t * N, N), actions_t = seg.actions.middleRows(t * N, N);
+      CHECK((policy->params_of(obs_t) - batch.old_params.middleRows(t * N, N)).cwiseAbs().maxCoeff() == 0);
+      CHECK((policy->log_prob(obs_t, actions_t).value() - batch.old_log_prob.middleRows(t * N, N)).cwiseAbs().maxCoeff() == 0);
+    }
     Matrix v, v_next;
     {
       ad::NoGrad off;
       v = value(Var(seg.obs)).value();
       v_next = value(Var(seg.next_obs)).value();
     }
-    CHECK(std::any_of(seg.ended.data(), seg.ended.data() + seg.ended.size(), [](bool b) { return b; }));
+    const MaskMatrix truncated = seg.ended.array() && !seg.terminated.array();
+    CHECK(std::any_of(truncated.data(), truncated.data() + truncated.size(), [](bool b) { return b; }));
     for (int i = 0; i < N; ++i) {
       Eigen::VectorXd r(T), vt(T), vn(T), delta(T), A(T);
       MaskVector term(T), ended(T);
