@@ -91,6 +91,11 @@ class Card:
 # moves it by hundreds of episodes), so a factor 2 keeps a seed's luck inside the bound while a broken or
 # several-times slower loop (a wrong sign, a stale critic, a missing gamma) falls outside it.
 BOOK_FACTOR = 2
+# N, read off the book's PNGs (figures/book/, the axes calibrated from their tick marks): the CartPole figures
+# and Fig. 3.14 end where the script's stop rule (100-episode average >= 475, or >= -250) ended the run, so N
+# is their last episode; Figs. 3.17, 3.19, 3.21 and 3.23 draw each episode's return and no stop rule, so N is
+# where the criterion's moving average of the returns traced from the line's vertices (to about ±10 in return)
+# first reaches the level.
 
 
 def reaches_book_level(level: float, window: int, book_n: int, factor: float = BOOK_FACTOR) -> Check:
@@ -412,7 +417,9 @@ CARDS = [
          quote="Fig. 3.11 shows the learning curve of applying off-policy actor-critic to cart-pole balancing.",
          shows="flat until ≈ episode 205, then solved after N ≈ 540 episodes (N: where the curve ends, the "
                "script's stop at a 100-episode average of 475; read off the figure's pixels)",
-         job="off_policy_ac", ours=["curve.svg"], check=reaches_book_level(475, 100, 540)),
+         job="off_policy_ac", ours=["curve.svg"], check=reaches_book_level(475, 100, 540),
+         note="The demo's budget ends at 2000 episodes or 90k env steps, whichever comes first (the book: episodes "
+              "only): a slow seed's run can end before 2 N episodes, and counts as not reached."),
     Card("fig3.12", "Fig. 3.12 — Policy rollout (Off-Policy Actor–Critic, CartPole)", "3.3.4", "Example 3.5",
          ["fig3.12.png"], quote="Fig. 3.12 shows a sample rollout of the learned policy.",
          job="off_policy_ac", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(475)),
@@ -428,8 +435,10 @@ CARDS = [
                "script's stop at a 100-episode average of −250; read off the figure's pixels), recent mean ≈ −180",
          job="off_policy_ac_pendulum", ours=["curve.svg", "../off_policy_ac_pendulum_episodes/comparison.svg"],
          also=["off_policy_ac_pendulum_episodes"], check=reaches_book_level(-250, 100, 156),
-         note="The demo's budget is 300 episodes, a little less than 2 N: a seed not at −250 by then counts as "
-              "not reached."),
+         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
+              "them (100-episode average; over fewer episodes before the 100th), the level dashed. "
+              "The demo's budget is 300 episodes, a little less than 2 N: a seed not at −250 by then counts as not "
+              "reached."),
     Card("fig3.15", "Fig. 3.15 — Policy rollout (Off-Policy Actor–Critic, Pendulum)", "3.3.4", "Example 3.6",
          ["fig3.15.png", "fig3.15-1.png", "fig3.15-2.png", "fig3.15-3.png"],
          quote="Fig. 3.15 shows a sample rollout of the learned policy.",
@@ -468,7 +477,9 @@ CARDS = [
          shows="reaches 500 near episode 165, dips, holds 500 from ≈ episode 293; its 20-episode average first "
                "reaches 475 at N ≈ 181 (computed from the per-episode returns read off the figure's pixels; a "
                "100-episode average never reaches 475 in its 350 episodes)",
-         job="sac_discrete", ours=["curve.svg"], check=reaches_book_level(475, 20, 181)),
+         job="sac_discrete", ours=["curve.svg"], check=reaches_book_level(475, 20, 181),
+         note="The default budget, 50k env steps (the book's 80k: --full), can end a run before 2 N episodes: a "
+              "seed not at 475 by then counts as not reached."),
     Card("fig3.18", "Fig. 3.18 — Policy rollout (Soft Actor–Critic, CartPole)", "3.4.8.1", "Example 3.7",
          ["fig3.18.png"], quote="Fig. 3.18 shows a sample rollout of the learned policy.",
          job="sac_discrete", ours=["{seed}/rollout.svg", "{seed}/rollout_anim.svg"], check=rollout_balances(475)),
@@ -478,7 +489,9 @@ CARDS = [
                "reaches −200 at N ≈ 86 (computed from the per-episode returns read off the figure's pixels)",
          job="sac", ours=["curve.svg", "../sac_episodes/comparison.svg"], also=["sac_episodes"],
          check=reaches_book_level(-200, 10, 86),
-         note="The default budget, 20k env steps, is 100 episodes, less than 2 N (the book's 50k: --full): a seed "
+         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
+              "them (10-episode average; over fewer episodes before the 10th), the level dashed. "
+              "The default budget, 20k env steps, is 100 episodes, less than 2 N (the book's 50k: --full): a seed "
               "not at −200 by then counts as not reached."),
     Card("fig3.20", "Fig. 3.20 — Policy rollout (Soft Actor–Critic, Pendulum)", "3.4.8.2", "Example 3.8",
          ["fig3.20-1.png", "fig3.20-2.png"], quote="Fig. 3.20 visualizes two sample rollouts of the policy.",
@@ -489,7 +502,9 @@ CARDS = [
                "average first reaches −200 at N ≈ 41 and holds above it from ≈ 56 (computed from the per-episode "
                "returns read off the figure's pixels)",
          job="ddpg", ours=["curve.svg", "../ddpg_episodes/comparison.svg"], also=["ddpg_episodes"],
-         check=reaches_book_level(-200, 10, 41)),
+         check=reaches_book_level(-200, 10, 41),
+         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
+              "them (10-episode average; over fewer episodes before the 10th), the level dashed."),
     Card("fig3.22", "Fig. 3.22 — Policy rollout (DDPG)", "3.4.9", "Example 3.9",
          ["fig3.22-1.png", "fig3.22-2.png", "fig3.22-3.png"],
          quote="Fig. 3.22 visualizes sample rollouts of the learned policy.",
@@ -502,7 +517,9 @@ CARDS = [
                "returns read off the figure's pixels)",
          job="mbpo", ours=["curve.svg", "../mbpo_episodes/comparison.svg"], also=["mbpo_episodes"],
          check=reaches_book_level(-200, 10, 46),
-         note="The default budget, 10k env steps, is 50 episodes, less than 2 N (the book's 50k: --full): a seed "
+         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
+              "them (10-episode average; over fewer episodes before the 10th), the level dashed. "
+              "The default budget, 10k env steps, is 50 episodes, less than 2 N (the book's 50k: --full): a seed "
               "not at −200 by then counts as not reached."),
     Card("fig3.24", "Fig. 3.24 — Policy rollout (MBPO)", "3.5", "Example 3.10",
          ["fig3.24-1.png", "fig3.24-2.png", "fig3.24-3.png"],
