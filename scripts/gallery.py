@@ -406,9 +406,11 @@ def is_claim(card: Card) -> bool:
 
 def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, book_dir: Path,
                 page_dir: Path, error: str, shown_before: Optional[Card] = None,
-                command: Optional[list[str]] = None, other_commands: Optional[dict] = None) -> tuple[str, str]:
+                command: Optional[list[str]] = None, other_commands: Optional[dict] = None,
+                also_after: bool = False) -> tuple[str, str]:
     """Returns (status for the contents table, the card's HTML). other_commands: job -> command of
-    the jobs in card.also (a claim's check reads their runs), shown under the card's own."""
+    the jobs in card.also (a claim's check reads their runs; or, also_after, figures drawn from the
+    card's own run), shown with the card's own."""
     kind = " — a claim of the chapter" if is_claim(card) else \
         " — our extra figure" if not card.book and not card.id.startswith("fig") else ""
     head = (f'<section class="card{" claim" if is_claim(card) else ""}{" todo" if state != "done" else ""}" '
@@ -437,7 +439,11 @@ def render_card(card: Card, job: Optional[Job], run: Optional[Run], state: str, 
              "rerun python3 scripts/gallery.py.</p>") if run.stale else ""
     wall = run.stamp.get("wall_seconds")
     cmd = f'<pre class="cmd">{e(shlex.join(run.stamp["command"]))}</pre>'
-    if card.also and other_commands:
+    if card.also and other_commands and also_after:
+        cmd += ('<p class="note">and the figures drawn from that run by:</p>' +
+                "".join(f'<pre class="cmd">{e(shlex.join(other_commands[j]))}</pre>' for j in card.also
+                        if j in other_commands))
+    elif card.also and other_commands:
         cmd = ('<p class="note">The runs it reads, made by:</p>' +
                "".join(f'<pre class="cmd">{e(shlex.join(other_commands[j]))}</pre>' for j in card.also
                        if j in other_commands) + '<p class="note">and this figure by:</p>' + cmd)
@@ -485,7 +491,8 @@ def write_page(path: Path, cards: list[Card], jobs: dict, runs: dict, states: di
         state = states.get(c.id, "todo")
         status, text = render_card(c, jobs.get(c.job), runs.get(c.job), state, book_dir, page_dir,
                                    errors.get(c.job, ""), first_card_of_job.get(c.job) if state == "done" else None,
-                                   commands.get(c.job), commands)
+                                   commands.get(c.job), commands,
+                                   also_after=bool(c.also) and all(c.job in jobs[j].after for j in c.also if j in jobs))
         if state == "done":
             first_card_of_job.setdefault(c.job, c)
         if is_claim(c):
