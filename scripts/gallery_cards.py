@@ -243,6 +243,12 @@ def _pg_lemma(run):
 # off-policy AC 7 MB, NPG/TRPO 23 MB, PPO 8-9 MB, SAC (width 256) 27 MB, discrete SAC 10 MB, DDPG
 # (256) 20 MB, MBPO (256) 38 MB, gd_sgd 30 MB, pg_lemma 5 MB: 200 MB leaves room for the runner.
 
+def against_episodes(window: int) -> str:
+    """The note of a card that shows episodes_figure's second figure."""
+    return (f"Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion "
+            f"reads them ({window}-episode average; over fewer episodes before the {window}th), the level dashed.")
+
+
 def episodes_figure(job: str, name: str, window: int, level: float) -> Job:
     """A finished run's learning curve against episodes (tools/compare.cpp), as job + "_episodes"."""
     return Job(f"{job}_episodes", "compare",
@@ -437,8 +443,7 @@ CARDS = [
                "script's stop at a 100-episode average of −250; read off the figure's pixels), recent mean ≈ −180",
          job="off_policy_ac_pendulum", ours=["curve.svg", "../off_policy_ac_pendulum_episodes/comparison.svg"],
          also=["off_policy_ac_pendulum_episodes"], check=reaches_book_level(-250, 100, 156),
-         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
-              "them (100-episode average; over fewer episodes before the 100th), the level dashed. "
+         note=against_episodes(100) + " " +
               "The demo's budget is 300 episodes, a little less than 2 N: a seed not at −250 by then counts as not "
               "reached."),
     Card("fig3.15", "Fig. 3.15 — Policy rollout (Off-Policy Actor–Critic, Pendulum)", "3.3.4", "Example 3.6",
@@ -491,8 +496,7 @@ CARDS = [
                "reaches −200 at N ≈ 86 (computed from the per-episode returns read off the figure's pixels)",
          job="sac", ours=["curve.svg", "../sac_episodes/comparison.svg"], also=["sac_episodes"],
          check=reaches_book_level(-200, 10, 86),
-         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
-              "them (10-episode average; over fewer episodes before the 10th), the level dashed. "
+         note=against_episodes(10) + " " +
               "The default budget, 20k env steps, is 100 episodes, less than 2 N (the book's 50k: --full): a seed "
               "not at −200 by then counts as not reached."),
     Card("fig3.20", "Fig. 3.20 — Policy rollout (Soft Actor–Critic, Pendulum)", "3.4.8.2", "Example 3.8",
@@ -505,8 +509,7 @@ CARDS = [
                "returns read off the figure's pixels)",
          job="ddpg", ours=["curve.svg", "../ddpg_episodes/comparison.svg"], also=["ddpg_episodes"],
          check=reaches_book_level(-200, 10, 41),
-         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
-              "them (10-episode average; over fewer episodes before the 10th), the level dashed."),
+         note=against_episodes(10)),
     Card("fig3.22", "Fig. 3.22 — Policy rollout (DDPG)", "3.4.9", "Example 3.9",
          ["fig3.22-1.png", "fig3.22-2.png", "fig3.22-3.png"],
          quote="Fig. 3.22 visualizes sample rollouts of the learned policy.",
@@ -519,8 +522,7 @@ CARDS = [
                "returns read off the figure's pixels)",
          job="mbpo", ours=["curve.svg", "../mbpo_episodes/comparison.svg"], also=["mbpo_episodes"],
          check=reaches_book_level(-200, 10, 46),
-         note="Second figure: the same runs against episodes, as the book plots them, smoothed as the criterion reads "
-              "them (10-episode average; over fewer episodes before the 10th), the level dashed. "
+         note=against_episodes(10) + " " +
               "The default budget, 10k env steps, is 50 episodes, less than 2 N (the book's 50k: --full): a seed "
               "not at −200 by then counts as not reached."),
     Card("fig3.24", "Fig. 3.24 — Policy rollout (MBPO)", "3.5", "Example 3.10",
