@@ -227,9 +227,9 @@ CARDS = [
                      "below −400", tanh_correction),
          note=_SAC_SCALE),
     Card("claim-ddpg", "Claim 9 — target networks stabilize; Gaussian noise works well too", "3.4.9", "Example 3.9",
-         quote="Target networks \\(\\mu_{\\bar\\theta}, Q_{\\bar\\psi}\\) with Polyak averaging to stabilize TD "
-               "targets. Exploration noise added to the deterministic action: \\(a_t = \\mu_\\theta(s_t) + "
-               "\\varepsilon_t\\) (original paper used Ornstein–Uhlenbeck noise; Gaussian works well too).",
+         quote="Target networks μ_θ̄, Q_ψ̄ with Polyak averaging to stabilize TD "
+               "targets. Exploration noise added to the deterministic action: a_t = μ_θ(s_t) + ε_t "
+               "(original paper used Ornstein–Uhlenbeck noise; Gaussian works well too).",
          job="ddpg_claims_compare", ours=["comparison.svg"],
          check=Check("over the second half of the shortest run, the seed-mean return with τ = 1 (the target is the "
                      "online network) is below the default's (τ = 0.005), and Gaussian noise's (σ = 0.2) is at most "
@@ -238,7 +238,7 @@ CARDS = [
               "(20k steps, 3 seeds). --full: 50k steps, width 256, 5 seeds."),
     Card("claim-mbpo-horizon", "Claim 10 — a short horizon, random members", "3.5", "Example 3.10",
          quote="Ensembles capture epistemic uncertainty; random-member rollouts implicitly regularize toward "
-               "pessimism. Keeping \\(H\\) short (e.g., \\(1\\!\\!-\\!\\!5\\)) is crucial to prevent model error "
+               "pessimism. Keeping H short (e.g., 1–5) is crucial to prevent model error "
                "explosion.",
          job="mbpo_claims_compare", ours=["comparison.svg"],
          check=Check("over the second half of training, H = 20's mean return is ≥ 100 below the best of H = 1, 2, "
