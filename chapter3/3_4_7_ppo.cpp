@@ -136,7 +136,7 @@ void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
     {
       NoGrad off;  // the logged KL (3.50) and entropy, from one forward pass at the batch's states
       const Var params = policy.dist_params(Var(obs));
-      if (clip_objective && cfg.target_kl <= 0) stats.kl = mean(policy.kl(batch.old_params, params)).item();
+      if (clip_objective && cfg.target_kl <= 0) stats.kl = mean_kl(policy, params, batch.old_params).item();
       stats.entropy = mean(policy.entropy(params)).item();
     }
     stats.kl_coef = clip_objective ? 0.0 : lambda_kl;

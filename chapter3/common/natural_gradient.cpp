@@ -10,7 +10,11 @@ using namespace ad;
 
 // Dbar_KL(theta_k || theta) = 1/N sum_i KL(pi_k(.|s_i) || pi_theta(.|s_i))                     (3.50)
 Var mean_kl(const Policy& policy, const Matrix& obs, const Matrix& old_params) {
-  return mean(policy.kl(old_params, policy.dist_params(Var(obs))));
+  return mean_kl(policy, policy.dist_params(Var(obs)), old_params);
+}
+
+Var mean_kl(const Policy& policy, const Var& params, const Matrix& old_params) {
+  return mean(policy.kl(old_params, params));
 }
 
 Vector flat_gradient(const Var& y, const ParameterSet& theta) {

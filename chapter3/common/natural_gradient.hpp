@@ -21,6 +21,8 @@ namespace pgcpp {
 // over the N rows of obs; old_params = pi_theta_k's distribution parameters at obs (constants).
 // 1 x 1, differentiable (to any order) in the policy's current parameters theta.
 Var mean_kl(const Policy& policy, const Matrix& obs, const Matrix& old_params);
+// The same from the policy's distribution parameters at those states, already computed (params).
+Var mean_kl(const Policy& policy, const Var& params, const Matrix& old_params);
 
 // The gradient of a 1 x 1 y with respect to every parameter of theta, as one vector in the order
 // of ParameterSet::flatten (zeros for parameters y does not depend on).

@@ -45,11 +45,12 @@ class OnPolicyCollector {
   int N() const { return N_; }
 
  private:
+  // V_phi(s_{t+1}) into next_values_ (collect's step 2 input).
+  void next_state_values(const Segment& seg, const ad::Mlp& value);
+
   SegmentCollector segments_;
   int T_, N_;
   OnPolicyBatch batch_;
-  void next_state_values(const Segment& seg, const ad::Mlp& value);
-
   Matrix next_values_;  // V_phi(s_{t+1}) at the true next states, (T N) x 1
   ad::Workspace value_ws_;
   // The rows whose next state is not the next row's state (last step, episode ends), their next

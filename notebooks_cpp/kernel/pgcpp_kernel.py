@@ -42,12 +42,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from notebook import on, read_cache  # noqa: E402  (the build's CMakeCache.txt, read as the g++ route does)
 NAME = "pgcpp"
 DISPLAY_RE = re.compile(r"@@pgcpp-display (\S+) (.+?)@@\n")
 INCLUDED_FROM_RE = re.compile(r"^In file included from .*\n", re.M)
 REDEFINITION_RE = re.compile(r"^In \[(\d+)\]:\d+:\d+: note: previous definition is here", re.M)
-sys.path.insert(0, str(ROOT / "scripts"))
-from notebook import on, read_cache  # noqa: E402  (the build's CMakeCache.txt, read as the g++ route does)
 
 ERROR_RE = re.compile(r"(^|\s)error: |JIT session error|Failed to materialize", re.M)
 
