@@ -168,7 +168,7 @@ namespace {
 void affine_into(const Matrix& x, const Linear& layer, Activation a, Matrix& y) {
   y.resize(x.rows(), layer.W.cols());  // a no-op once the shape is right
   fill_rows_with(y, layer.b.value());  // then += x W: no zeroing pass, no second pass for b
-  y.noalias() += x * layer.W.value();
+  add_product(y, x, layer.W.value());
   switch (a) {
     case Activation::Tanh: tanh_kernel(y.data(), y.data(), y.size()); break;
     case Activation::ReLU: y = y.cwiseMax(Scalar(0)); break;

@@ -70,7 +70,7 @@ class Mlp {
   // Recorded forward pass: a node per op, for training.
   Var operator()(const Var& x) const;
   // Plain forward pass, for acting: out = the same value as (*this)(Var(x)).value(), bit for
-  // bit (the same Eigen products and the same tanh kernel, in the same order), with no graph and
+  // bit (the same product kernel and the same tanh kernel, in the same order), with no graph and
   // no allocation once ws and out have the batch's shape.
   void forward(const Matrix& x, Matrix& out, Workspace& ws) const;
   ParameterSet parameters() const;

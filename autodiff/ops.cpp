@@ -162,9 +162,8 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
   if (k1 != k2)
     fail("matmul", "inner dimensions differ: " + a.shape() + (ta ? "^T" : "") + " times " + b.shape() + (tb ? "^T" : ""));
   Matrix y = take_matrix(m, n);
-  if (!ta && !tb) y.noalias() = a.value() * b.value();
-  else if (ta && !tb) y.noalias() = a.value().transpose() * b.value();
-  else if (!ta && tb) y.noalias() = a.value() * b.value().transpose();
+  if (!ta) set_product(y, a.value(), b.value(), tb);  // A B, A B^T: the layers' kernel
+  else if (!tb) y.noalias() = a.value().transpose() * b.value();
   else y.noalias() = a.value().transpose() * b.value().transpose();
   Var out = make_op("matmul", std::move(y), {a, b}, [](const Node& node, const Var&, const Var& g, Var* d) {
     const Var &A = node.parents[0], &B = node.parents[1];
@@ -199,10 +198,10 @@ Var affine(const Var& x, const Var& W, const Var& b) {
     fail("affine", "input " + x.shape() + " does not match weight " + W.shape());
   if (b.rows() != 1 || b.cols() != W.cols())
     fail("affine", "bias " + b.shape() + " must be 1x" + std::to_string(W.cols()) + " for weight " + W.shape());
-  // y = 1 b, then += x W: Eigen adds the product into y, so no zeroing pass and no second pass for b.
+  // y = 1 b, then += x W: the product adds into y, so no zeroing pass and no second pass for b.
   Matrix y = take_matrix(x.rows(), W.cols());
   fill_rows_with(y, b.value());
-  y.noalias() += x.value() * W.value();
+  add_product(y, x.value(), W.value());
   return make_op("affine", std::move(y), {x, W, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
     const auto& in = n.parents;
     if (in[0].requires_grad()) d[0] = matmul(g, in[1], false, true);

@@ -1,0 +1,108 @@
+// The layers' product kernel (autodiff/product_kernel.cpp) against the exact product, for every
+// tile shape and remainder it has, and matmul/affine through it to first and second order.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "tests/autodiff/gradcheck.hpp"
+#include "tests/needs_double.hpp"
+
+using namespace pgcpp;
+using namespace pgcpp::ad;
+
+namespace {
+
+// C0 + A op(B) in long double, and the rounding bound of any order of summation in Scalar:
+// |fl(c0 + sum_k a_k b_k) - exact| <= gamma_{K+1} (|c0| + sum_k |a_k b_k|), gamma_n = n u / (1 - n u)
+// (Higham, Accuracy and Stability of Numerical Algorithms: the inner-product bound), u = eps / 2.
+struct Reference {
+  Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic> value, bound;
+};
+
+Reference exact(const Matrix& C0, const Matrix& A, const Matrix& B, bool transpose_b) {
+  const Eigen::Index M = A.rows(), K = A.cols(), N = C0.cols();
+  const long double u = std::numeric_limits<Scalar>::epsilon() / 2.0L, gamma = (K + 1) * u / (1 - (K + 1) * u);
+  Reference r{C0.cast<long double>(), C0.cast<long double>().cwiseAbs()};
+  for (Eigen::Index i = 0; i < M; ++i)
+    for (Eigen::Index j = 0; j < N; ++j)
+      for (Eigen::Index k = 0; k < K; ++k) {
+        const long double p = static_cast<long double>(A(i, k)) * (transpose_b ? B(j, k) : B(k, j));
+        r.value(i, j) += p;
+        r.bound(i, j) += std::fabs(p);
+      }
+  r.bound *= gamma;
+  return r;
+}
+
+// The largest |computed - exact| / bound over C (<= 1 when every coefficient is within its bound).
+double worst(const Matrix& C, const Reference& r) {
+  double w = 0;
+  for (Eigen::Index i = 0; i < C.size(); ++i)
+    w = std::max(w, static_cast<double>(std::fabs(C(i) - r.value(i)) / std::max(r.bound(i), 1e-300L)));
+  return w;
+}
+
+}  // namespace
+
+// Bugs this catches: a tile or remainder row/column skipped or done twice (rows 1..600 cross
+// every tile height, the scalar rows under one packet and the 256 KiB row blocks; columns 1..9
+// every remainder block of NR = 4 or 8), op(B)'s strides swapped (B for B^T), set_product
+// adding to C's old values or add_product dropping them. Each is an error of order 1, far above
+// the rounding bound gamma_{K+1}, which no correct order of summation exceeds.
+TEST_CASE("add_product and set_product equal the exact product within the rounding bound, every tile and remainder") {
+  Rng rng(11);
+  int cases = 0;
+  for (int M : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100, 256, 600})
+    for (int N : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64})
+      for (int K : {1, 3, 64, 300})
+        for (bool transpose_b : {false, true}) {
+          if (M * N * K > 4'000'000) continue;
+          const Matrix A = test::random_matrix(M, K, rng);
+          const Matrix B = transpose_b ? test::random_matrix(N, K, rng) : test::random_matrix(K, N, rng);
+          const Matrix C0 = test::random_matrix(M, N, rng);
+          Matrix added = C0, set = Matrix::Constant(M, N, Scalar(7));  // set_product must ignore the 7s
+          add_product(added, A, B, transpose_b);
+          set_product(set, A, B, transpose_b);
+          CAPTURE(M);
+          CAPTURE(N);
+          CAPTURE(K);
+          CAPTURE(transpose_b);
+          REQUIRE(worst(added, exact(C0, A, B, transpose_b)) <= 1.0);
+          REQUIRE(worst(set, exact(Matrix::Zero(M, N), A, B, transpose_b)) <= 1.0);
+          ++cases;
+        }
+  CHECK(cases > 1500);
+}
+
+// Bug: a product of mismatched shapes reading past A's or B's storage instead of refusing.
+TEST_CASE("add_product refuses shapes that do not fit, in one line") {
+  Matrix C = Matrix::Zero(20, 3);
+  const Matrix A = Matrix::Ones(20, 4), B = Matrix::Ones(5, 3);
+  CHECK_THROWS_WITH_AS(add_product(C, A, B), "pgcpp::ad::add_product: shapes 20x3 = 20x4 times 5x3 do not fit", std::invalid_argument);
+  CHECK_THROWS_AS(add_product(C, A, Matrix::Ones(4, 3), true), std::invalid_argument);
+}
+
+// The backward rules of matmul and affine go through the kernel once a batch has a packet of
+// rows (the existing op tests use 3-5 rows, below it): a rule multiplying by W instead of W^T, or
+// reading g with the wrong leading dimension, fails the finite differences here.
+TEST_CASE("matmul and affine with a batch of rows through the kernel, to first and second order" *
+          NEEDS_DOUBLE("checked against central finite differences to 1e-6")) {
+  Rng rng(5);
+  auto project = [](const Var& y) {
+    Rng r(77);
+    const Matrix W1 = test::random_matrix(y.rows(), y.cols(), r), W2 = test::random_matrix(y.rows(), y.cols(), r);
+    return sum(y * Var(W1)) + sum(tanh(y) * Var(W2));
+  };
+  const Matrix x = test::random_matrix(37, 6, rng), W = test::random_matrix(6, 9, rng);
+  const Matrix W_t = test::random_matrix(9, 6, rng), b = test::random_matrix(1, 9, rng);
+  auto check = [&](const test::Function& op, const std::vector<Matrix>& values) {
+    auto f = [&](const std::vector<Var>& v) { return project(op(v)); };
+    test::gradcheck(f, values);
+    test::gradgradcheck(f, values, rng);
+  };
+  check([](const std::vector<Var>& v) { return matmul(v[0], v[1]); }, {x, W});
+  check([](const std::vector<Var>& v) { return matmul(v[0], v[1], false, true); }, {x, W_t});
+  check([](const std::vector<Var>& v) { return affine(v[0], v[1], v[2]); }, {x, W, b});
+}
