@@ -166,9 +166,7 @@ namespace {
 // y = x W + 1 b, then the activation, in place: the forward code of affine() and of tanh()/relu()
 // (ops.cpp), written into existing storage.
 void affine_into(const Matrix& x, const Linear& layer, Activation a, Matrix& y) {
-  y.resize(x.rows(), layer.W.cols());  // a no-op once the shape is right
-  fill_rows_with(y, layer.b.value());  // then += x W: no zeroing pass, no second pass for b
-  add_product(y, x, layer.W.value());
+  set_affine(y, x, layer.W.value(), layer.b.value());
   switch (a) {
     case Activation::Tanh: tanh_kernel(y.data(), y.data(), y.size()); break;
     case Activation::ReLU: y = y.cwiseMax(Scalar(0)); break;

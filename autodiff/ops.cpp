@@ -198,10 +198,8 @@ Var affine(const Var& x, const Var& W, const Var& b) {
     fail("affine", "input " + x.shape() + " does not match weight " + W.shape());
   if (b.rows() != 1 || b.cols() != W.cols())
     fail("affine", "bias " + b.shape() + " must be 1x" + std::to_string(W.cols()) + " for weight " + W.shape());
-  // y = 1 b, then += x W: the product adds into y, so no zeroing pass and no second pass for b.
   Matrix y = take_matrix(x.rows(), W.cols());
-  fill_rows_with(y, b.value());
-  add_product(y, x.value(), W.value());
+  set_affine(y, x.value(), W.value(), b.value());
   return make_op("affine", std::move(y), {x, W, b}, [](const Node& n, const Var&, const Var& g, Var* d) {
     const auto& in = n.parents;
     if (in[0].requires_grad()) d[0] = matmul(g, in[1], false, true);

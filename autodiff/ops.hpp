@@ -89,10 +89,11 @@ Var scatter(const Var& x, const std::vector<int>& index, Eigen::Index cols);
 // Fast elementwise tanh used by tanh(): vectorized, within a few ulps of std::tanh (see .cpp).
 void tanh_kernel(const Scalar* in, Scalar* out, Eigen::Index n);
 
-// The layers' matrix products (product_kernel.cpp): C += A op(B) and C = A op(B), op(B) = B or
-// B^T, vectorized over C's rows without Eigen's packing copies; C must have its shape for
-// add_product and gets it from set_product. Under one packet of rows, Eigen's product.
-void add_product(Matrix& C, const Matrix& A, const Matrix& B, bool transpose_b = false);
+// The layers' matrix products (product_kernel.cpp), vectorized over the rows of the result
+// without Eigen's packing copies; for fewer rows than the smallest packet holds (one state),
+// Eigen's product. C = A op(B), op(B) = B or B^T:
 void set_product(Matrix& C, const Matrix& A, const Matrix& B, bool transpose_b = false);
+// y = 1 b + x W, a layer's affine map (b: 1 x W.cols()), the sums started at b: no pass filling y.
+void set_affine(Matrix& y, const Matrix& x, const Matrix& W, const Matrix& b);
 
 }  // namespace pgcpp::ad

@@ -123,12 +123,6 @@ Matrix pooled(const Eigen::DenseBase<E>& e) {
   return y;
 }
 
-// Every row of y set to the row vector r (y has r's columns): a constant fill per column, which
-// Eigen vectorizes (r.replicate(rows, 1) computes an index modulo per coefficient instead).
-inline void fill_rows_with(Matrix& y, const Matrix& r) {
-  for (Eigen::Index j = 0; j < y.cols(); ++j) y.col(j).setConstant(r(0, j));
-}
-
 // Create the result of an op. Records inputs and backward rule only when recording is on and
 // some input requires a gradient; otherwise the result is a constant. The rule's payload is
 // set on the result by the op (out.node()->payload) when out.node()->backward is set.

@@ -76,6 +76,12 @@ PpoLoss ppo_minibatch_loss(const PpoConfig& cfg, const Policy& policy, const Mlp
   return out;
 }
 
+PolicyChange policy_change(const Policy& policy, const OnPolicyBatch& batch) {
+  NoGrad off;
+  const Var params = policy.dist_params(Var(batch.segment->obs));
+  return {mean_kl(policy, params, batch.old_params).item(), mean(policy.entropy(params)).item()};
+}
+
 // The book's pseudocode loop, kept whole (longer than 60 lines) so that it reads step by step like the book.
 void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, Rng& rng, std::uint64_t env_seed,
                const PpoCallback& on_iteration) {
@@ -127,17 +133,11 @@ void train_ppo(const PpoConfig& cfg, VecEnv& envs, Policy& policy, Mlp& value, R
       // After each epoch: the batch's KL; PPO-KL adapts lambda, step 4 may stop the epochs.
       if (!clip_objective || cfg.target_kl > 0) {
         NoGrad off;
-        stats.kl = mean_kl(policy, obs, batch.old_params).item();
-        if (!clip_objective) lambda_kl = adapt_kl_coef(lambda_kl, stats.kl, cfg.kl_target);
+        const double kl = mean_kl(policy, obs, batch.old_params).item();
+        if (!clip_objective) lambda_kl = adapt_kl_coef(lambda_kl, kl, cfg.kl_target);
         // 4. (Optional) early stopping by KL.
-        if (cfg.target_kl > 0 && stats.kl > cfg.target_kl) break;
+        if (cfg.target_kl > 0 && kl > cfg.target_kl) break;
       }
-    }
-    {
-      NoGrad off;  // the logged KL (3.50) and entropy, from one forward pass at the batch's states
-      const Var params = policy.dist_params(Var(obs));
-      if (clip_objective && cfg.target_kl <= 0) stats.kl = mean_kl(policy, params, batch.old_params).item();
-      stats.entropy = mean(policy.entropy(params)).item();
     }
     stats.kl_coef = clip_objective ? 0.0 : lambda_kl;
     if (on_iteration) on_iteration(k, batch, collector.env_steps(), stats);

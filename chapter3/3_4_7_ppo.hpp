@@ -68,13 +68,20 @@ PpoLoss ppo_minibatch_loss(const PpoConfig& cfg, const Policy& policy, const ad:
 
 struct PpoStats {
   double policy_loss = 0, value_loss = 0;  // -l^PG_B and l^VAL_B of the last minibatch
-  double entropy = 0;        // H of pi_theta_k+1, averaged over the batch's states
-  double kl = 0;             // Dbar_KL(theta_k || theta_k+1) on the whole batch, after the epochs
   double clip_fraction = 0;  // share of the last epoch's samples with |rho - 1| > eps
   double kl_coef = 0;        // PPO-KL: lambda after its adaptation
   int epochs = 0;            // epochs run (fewer than K_epoch after an early stop)
   long gradient_steps = 0;   // Adam steps so far
 };
+
+// How far an update moved the policy, for the logs: the exact mean KL (3.50)
+// Dbar_KL(theta_k || theta_k+1) and the entropy of pi_theta_k+1, averaged over the batch's states
+// (one forward pass). train_ppo measures the KL itself only where the algorithm uses it (PPO-KL's
+// lambda, --target-kl); a callback that logs it calls this, so a run that logs nothing skips it.
+struct PolicyChange {
+  double kl = 0, entropy = 0;
+};
+PolicyChange policy_change(const Policy& policy, const OnPolicyBatch& batch);
 
 using PpoCallback = std::function<void(long iteration, const OnPolicyBatch& batch, long env_steps, const PpoStats&)>;
 

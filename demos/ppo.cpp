@@ -40,8 +40,9 @@ int main(int argc, char** argv) {
               [&](long k, const OnPolicyBatch& batch, long env_steps, const PpoStats& s) {
                 log.set_loss("policy_loss", s.policy_loss);
                 log.set_loss("value_loss", s.value_loss);
-                log.set_loss("entropy", s.entropy);
-                log.set_loss("kl", s.kl);
+                const PolicyChange change = policy_change(*policy, batch);
+                log.set_loss("entropy", change.entropy);
+                log.set_loss("kl", change.kl);
                 log.set_loss("clip_fraction", s.clip_fraction);
                 log.set_loss("kl_coef", s.kl_coef);
                 log.set_loss("gradient_steps", static_cast<double>(s.gradient_steps));

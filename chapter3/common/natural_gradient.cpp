@@ -55,21 +55,24 @@ CgResult conjugate_gradient(const LinearMap& A, const Vector& b, int iterations,
   CgResult out;
   out.x = Vector::Zero(b.size());
   Vector r = b, p = b;  // r = b - A x with x = 0
-  const double b_norm = static_cast<double>(b.norm());
-  double rr = static_cast<double>(r.squaredNorm());
+  // The inner products in double: in float, squares of a residual near convergence (|r_i| ~ 1e-20)
+  // underflow to 0, and p^T A p = 0 would read as a matrix that is not positive definite.
+  auto dot = [](const Vector& u, const Vector& v) { return u.cast<double>().dot(v.cast<double>()); };
+  const double b_norm = std::sqrt(dot(b, b));
+  double rr = dot(r, r);
   if (b_norm == 0) return out;
   for (int k = 0; k < iterations; ++k) {
     if (std::sqrt(rr) <= tolerance * b_norm) break;
     const Vector Ap = A(p);
     ++out.iterations;
-    const double pAp = static_cast<double>(p.dot(Ap));
+    const double pAp = dot(p, Ap);
     if (!(pAp > 0) || !std::isfinite(pAp))
       throw std::runtime_error("conjugate gradient: p^T A p = " + std::to_string(pAp) + " at iteration " +
                                std::to_string(k + 1) + " (the matrix is not positive definite; add damping)");
     const Scalar step = static_cast<Scalar>(rr / pAp);
     out.x += step * p;
     r -= step * Ap;
-    const double rr_next = static_cast<double>(r.squaredNorm());
+    const double rr_next = dot(r, r);
     p = r + static_cast<Scalar>(rr_next / rr) * p;
     rr = rr_next;
   }

@@ -47,11 +47,12 @@ double worst(const Matrix& C, const Reference& r) {
 }  // namespace
 
 // Bugs this catches: a tile or remainder row/column skipped or done twice (rows 1..600 cross
-// every tile height, the scalar rows under one packet and the 256 KiB row blocks; columns 1..9
-// every remainder block of NR = 4 or 8), op(B)'s strides swapped (B for B^T), set_product
-// adding to C's old values or add_product dropping them. Each is an error of order 1, far above
-// the rounding bound gamma_{K+1}, which no correct order of summation exceeds.
-TEST_CASE("add_product and set_product equal the exact product within the rounding bound, every tile and remainder") {
+// every tile height, each smaller packet, the rows left under the smallest, Eigen's few-row path
+// and the 256 KiB row blocks; columns 1..9 every remainder block of NR = 4 or 8), op(B)'s strides
+// swapped (B for B^T), set_product adding to C's old values, set_affine dropping b or taking
+// b(j) for the wrong column. Each is an error of order 1, far above the rounding bound
+// gamma_{K+1}, which no correct order of summation exceeds.
+TEST_CASE("set_product and set_affine equal the exact product within the rounding bound, every tile and remainder") {
   Rng rng(11);
   int cases = 0;
   for (int M : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100, 256, 600})
@@ -61,27 +62,29 @@ TEST_CASE("add_product and set_product equal the exact product within the roundi
           if (M * N * K > 4'000'000) continue;
           const Matrix A = test::random_matrix(M, K, rng);
           const Matrix B = transpose_b ? test::random_matrix(N, K, rng) : test::random_matrix(K, N, rng);
-          const Matrix C0 = test::random_matrix(M, N, rng);
-          Matrix added = C0, set = Matrix::Constant(M, N, Scalar(7));  // set_product must ignore the 7s
-          add_product(added, A, B, transpose_b);
+          const Matrix b = test::random_matrix(1, N, rng);
+          Matrix set = Matrix::Constant(M, N, Scalar(7)), affine = set;  // the 7s must be overwritten
           set_product(set, A, B, transpose_b);
+          if (!transpose_b) set_affine(affine, A, B, b);
           CAPTURE(M);
           CAPTURE(N);
           CAPTURE(K);
           CAPTURE(transpose_b);
-          REQUIRE(worst(added, exact(C0, A, B, transpose_b)) <= 1.0);
           REQUIRE(worst(set, exact(Matrix::Zero(M, N), A, B, transpose_b)) <= 1.0);
+          if (!transpose_b) REQUIRE(worst(affine, exact(b.replicate(M, 1), A, B, false)) <= 1.0);
           ++cases;
         }
   CHECK(cases > 1500);
 }
 
-// Bug: a product of mismatched shapes reading past A's or B's storage instead of refusing.
-TEST_CASE("add_product refuses shapes that do not fit, in one line") {
-  Matrix C = Matrix::Zero(20, 3);
+// Bug: a product of mismatched shapes reading past A's, B's or b's storage instead of refusing.
+TEST_CASE("set_product and set_affine refuse shapes that do not fit, in one line") {
+  Matrix C;
   const Matrix A = Matrix::Ones(20, 4), B = Matrix::Ones(5, 3);
-  CHECK_THROWS_WITH_AS(add_product(C, A, B), "pgcpp::ad::add_product: shapes 20x3 = 20x4 times 5x3 do not fit", std::invalid_argument);
-  CHECK_THROWS_AS(add_product(C, A, Matrix::Ones(4, 3), true), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(set_product(C, A, B), "pgcpp::ad::set_product: shapes 20x3 = 20x4 times 5x3 do not fit", std::invalid_argument);
+  CHECK_THROWS_AS(set_product(C, A, Matrix::Ones(4, 3), true), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(set_affine(C, A, Matrix::Ones(4, 3), Matrix::Ones(1, 2)),
+                       "pgcpp::ad::set_affine: bias 1x2 must be 1x3 for weight 4x3", std::invalid_argument);
 }
 
 // The backward rules of matmul and affine go through the kernel once a batch has a packet of
