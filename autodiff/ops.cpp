@@ -163,7 +163,7 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
     fail("matmul", "inner dimensions differ: " + a.shape() + (ta ? "^T" : "") + " times " + b.shape() + (tb ? "^T" : ""));
   Matrix y = take_matrix(m, n);
   if (!ta) set_product(y, a.value(), b.value(), tb);  // A B, A B^T: the layers' kernel
-  else if (!tb) y.noalias() = a.value().transpose() * b.value();
+  else if (!tb) set_product_tn(y, a.value(), b.value());
   else y.noalias() = a.value().transpose() * b.value().transpose();
   Var out = make_op("matmul", std::move(y), {a, b}, [](const Node& node, const Var&, const Var& g, Var* d) {
     const Var &A = node.parents[0], &B = node.parents[1];

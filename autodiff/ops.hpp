@@ -93,6 +93,8 @@ void tanh_kernel(const Scalar* in, Scalar* out, Eigen::Index n);
 // without Eigen's packing copies; for fewer rows than the smallest packet holds (one state),
 // Eigen's product. C = A op(B), op(B) = B or B^T:
 void set_product(Matrix& C, const Matrix& A, const Matrix& B, bool transpose_b = false);
+// C = A^T B (a layer's weight gradient x^T g), through a transposed copy of A.
+void set_product_tn(Matrix& C, const Matrix& A, const Matrix& B);
 // y = 1 b + x W, a layer's affine map (b: 1 x W.cols()), the sums started at b: no pass filling y.
 void set_affine(Matrix& y, const Matrix& x, const Matrix& W, const Matrix& b);
 

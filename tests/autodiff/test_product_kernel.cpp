@@ -50,9 +50,9 @@ double worst(const Matrix& C, const Reference& r) {
 // every tile height, each smaller packet, the rows left under the smallest, Eigen's few-row path
 // and the 256 KiB row blocks; columns 1..9 every remainder block of NR = 4 or 8), op(B)'s strides
 // swapped (B for B^T), set_product adding to C's old values, set_affine dropping b or taking
-// b(j) for the wrong column. Each is an error of order 1, far above the rounding bound
+// b(j) for the wrong column, set_product_tn's transpose misplacing a block or its remainder. Each is an error of order 1, far above the rounding bound
 // gamma_{K+1}, which no correct order of summation exceeds.
-TEST_CASE("set_product and set_affine equal the exact product within the rounding bound, every tile and remainder") {
+TEST_CASE("set_product, set_product_tn and set_affine equal the exact product within the rounding bound, every tile and remainder") {
   Rng rng(11);
   int cases = 0;
   for (int M : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100, 256, 600})
@@ -63,26 +63,34 @@ TEST_CASE("set_product and set_affine equal the exact product within the roundin
           const Matrix A = test::random_matrix(M, K, rng);
           const Matrix B = transpose_b ? test::random_matrix(N, K, rng) : test::random_matrix(K, N, rng);
           const Matrix b = test::random_matrix(1, N, rng);
-          Matrix set = Matrix::Constant(M, N, Scalar(7)), affine = set;  // the 7s must be overwritten
+          Matrix set = Matrix::Constant(M, N, Scalar(7)), affine = set, tn = set;  // the 7s must be overwritten
           set_product(set, A, B, transpose_b);
-          if (!transpose_b) set_affine(affine, A, B, b);
+          if (!transpose_b) {
+            set_affine(affine, A, B, b);
+            set_product_tn(tn, Matrix(A.transpose()), B);  // (A^T)^T B = A B
+          }
           CAPTURE(M);
           CAPTURE(N);
           CAPTURE(K);
           CAPTURE(transpose_b);
           REQUIRE(worst(set, exact(Matrix::Zero(M, N), A, B, transpose_b)) <= 1.0);
-          if (!transpose_b) REQUIRE(worst(affine, exact(b.replicate(M, 1), A, B, false)) <= 1.0);
+          if (!transpose_b) {
+            REQUIRE(worst(affine, exact(b.replicate(M, 1), A, B, false)) <= 1.0);
+            REQUIRE(worst(tn, exact(Matrix::Zero(M, N), A, B, false)) <= 1.0);
+          }
           ++cases;
         }
   CHECK(cases > 1500);
 }
 
 // Bug: a product of mismatched shapes reading past A's, B's or b's storage instead of refusing.
-TEST_CASE("set_product and set_affine refuse shapes that do not fit, in one line") {
+TEST_CASE("set_product, set_product_tn and set_affine refuse shapes that do not fit, in one line") {
   Matrix C;
   const Matrix A = Matrix::Ones(20, 4), B = Matrix::Ones(5, 3);
   CHECK_THROWS_WITH_AS(set_product(C, A, B), "pgcpp::ad::set_product: shapes 20x3 = 20x4 times 5x3 do not fit", std::invalid_argument);
   CHECK_THROWS_AS(set_product(C, A, Matrix::Ones(4, 3), true), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(set_product_tn(C, A, B), "pgcpp::ad::set_product_tn: shapes 4x3 = 20x4^T times 5x3 do not fit",
+                       std::invalid_argument);
   CHECK_THROWS_WITH_AS(set_affine(C, A, Matrix::Ones(4, 3), Matrix::Ones(1, 2)),
                        "pgcpp::ad::set_affine: bias 1x2 must be 1x3 for weight 4x3", std::invalid_argument);
 }
@@ -107,5 +115,6 @@ TEST_CASE("matmul and affine with a batch of rows through the kernel, to first a
   };
   check([](const std::vector<Var>& v) { return matmul(v[0], v[1]); }, {x, W});
   check([](const std::vector<Var>& v) { return matmul(v[0], v[1], false, true); }, {x, W_t});
+  check([](const std::vector<Var>& v) { return matmul(v[0], v[1], true, false); }, {x, test::random_matrix(37, 9, rng)});
   check([](const std::vector<Var>& v) { return affine(v[0], v[1], v[2]); }, {x, W, b});
 }
