@@ -1,5 +1,5 @@
-// The matrix products of layers: C = A B or C = A B^T (or += into C), column-major, vectorized
-// over C's rows, without copying A or B first.
+// The matrix products of layers: y = 1 b + x W (forward), C = A B^T and C = A^T B (backward),
+// column-major, vectorized over the result's rows, without Eigen's packing copies.
 //
 // Eigen's general product packs (copies) both operands into blocks before multiplying; for the
 // chapter's networks the operands are small (a minibatch of 64-256 rows, widths 64-256) and the
@@ -7,12 +7,12 @@
 // need: a tile of C (MR packets of rows by NR columns) is held in registers while k runs,
 //   C(i:i+MR w, j+c) += A(i:i+MR w, k) * op(B)(k, j+c),
 // one packet load of A per packet of rows and one broadcast of op(B)(k, j+c) per column, each
-// reused MR or NR times. Measured on the AVX-512 machine of README's benchmarks (float, GFLOP/s):
-// 256x64 by 64x64: Eigen 81, this kernel 104; 256x256 by 256x256: Eigen 67, this kernel 107.
+// reused MR or NR times. A^T B has no such columns in memory and multiplies a transposed copy.
+// Measured on the AVX-512 machine of README's benchmarks (float, GFLOP/s, Eigen / this kernel):
+// 256x64 by 64x64 81 / 104; 256x256 by 256x256 67 / 107; (256x64)^T by 256x64 85 / 100.
 //
-// Each coefficient of C is summed over k in order 0, 1, ..., K-1 (one multiply-add per k) starting
-// from C's value, whatever tile or batch size it falls in, so results are deterministic; they
-// differ from Eigen's product only in rounding.
+// Each coefficient of C is summed over k in order 0, 1, ..., K-1 (one multiply-add per k), starting
+// from 0 or from b, so results are deterministic; they differ from Eigen's product only in rounding.
 #include "autodiff/ops.hpp"
 
 #include <algorithm>
