@@ -2,7 +2,7 @@
 """Rebuilds the chapter's figures and writes figures/index.html, one card per figure.
 
   python3 scripts/gallery.py            every implemented section's demo, default settings, 3 seeds per
-                                        learning curve (mean and band; 2 for SAC and MBPO); about 12 minutes on 2 cores,
+                                        learning curve (mean and band; 2 for SAC and MBPO); about 9.5 minutes on 2 cores,
                                         the claims included
   python3 scripts/gallery.py --full     5 seeds and the book's budgets (much longer; same folders, so the
                                         default run afterwards reruns those jobs)
